@@ -1,0 +1,217 @@
+"""Forms for the public pages: the report form with its severity calculator, and the receipt note."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.utils import timezone
+
+from incidents import severity, transcripts
+from incidents.models import Incident, OverrideType
+from incidents.transcripts import ParsedTranscript, TranscriptError
+
+BLANK = [("", "— choose —")]
+
+
+class SeverityForm(forms.Form):
+    """The calculator: one choice per metric → a vector, its score and band. All or none."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for metric in severity.METRICS:
+            self.fields[f"severity_{metric.key}"] = forms.ChoiceField(
+                label=metric.label,
+                help_text=metric.help_text,
+                choices=BLANK + list(metric.values),
+                required=False,
+            )
+
+    def metric_fields(self) -> list[forms.BoundField]:
+        return [self[f"severity_{metric.key}"] for metric in severity.METRICS]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        chosen = {m.key: cleaned.get(f"severity_{m.key}") for m in severity.METRICS}
+        missing = [m for m in severity.METRICS if not chosen[m.key]]
+        if len(missing) == len(severity.METRICS):
+            cleaned["severity_vector"] = None
+        elif missing:
+            for metric in missing:
+                self.add_error(
+                    f"severity_{metric.key}",
+                    "Choose a value here too, or leave every severity question blank.",
+                )
+        else:
+            cleaned["severity_vector"] = severity.SeverityVector(**chosen)
+        return cleaned
+
+
+class ReportForm(forms.ModelForm):
+    """What a reporter tells us. Optional contact details are kept apart and never shown publicly."""
+
+    transcript_text = forms.CharField(
+        label="Transcript (paste)",
+        required=False,
+        strip=False,  # the raw evidence is kept exactly as pasted
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text="Paste the conversation with speaker labels at the start of lines, such as "
+        "“User:” and “Assistant:”.",
+    )
+    transcript_file = forms.FileField(
+        label="…or upload a transcript file",
+        required=False,
+        help_text=f"A text file, up to {settings.TRANSCRIPT_MAX_BYTES // 1_000_000} MB. "
+        "The original file is kept unchanged and only staff can see it.",
+    )
+    transcript_format = forms.ChoiceField(
+        label="Transcript format",
+        choices=[("", "Detect automatically")] + transcripts.format_choices(),
+        required=False,
+    )
+    reporter_email = forms.EmailField(
+        label="Your email (optional)",
+        required=False,
+        help_text="Only staff see it. We use it to tell you when the status changes.",
+    )
+    # Bots fill every field; people never see this one.
+    website = forms.CharField(required=False, label="Leave this empty")
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "system_name_reported",
+            "system_version_reported",
+            "instruction",
+            "instruction_source",
+            "action_taken",
+            "reversibility",
+            "acknowledged",
+            "override_type",
+            "secondary_override_types",
+            "context",
+            "environment",
+            "occurred_on",
+            "harms",
+            "agent_framework",
+            "tool_permissions",
+            "reporter_type",
+            "references",
+        ]
+        labels = {
+            "title": "Short title",
+            "instruction": "The instruction the AI was given",
+            "instruction_source": "Where the instruction was given",
+            "action_taken": "What the AI did instead",
+            "reversibility": "Could it be undone?",
+            "acknowledged": "Did the AI acknowledge the instruction before breaking it?",
+            "override_type": "Kind of override",
+            "context": "Deployment context",
+            "occurred_on": "When did it happen?",
+            "reporter_type": "You are",
+            "references": "Links (optional)",
+        }
+        help_texts = {
+            "title": "One line, e.g. “Email agent deleted mail after being told to keep it”.",
+            "instruction": "Quote it word for word.",
+            "system_name_reported": "As you know it, e.g. “Claude Opus 4” or “ChatGPT agent”.",
+            "harms": "Who or what was harmed, and how. Leave out names and contact details.",
+            "references": "One URL per line: posts, issues, papers about this incident.",
+        }
+        widgets = {
+            "instruction": forms.Textarea(attrs={"rows": 3}),
+            "action_taken": forms.Textarea(attrs={"rows": 5}),
+            "harms": forms.Textarea(attrs={"rows": 3}),
+            "tool_permissions": forms.Textarea(attrs={"rows": 2}),
+            "references": forms.Textarea(attrs={"rows": 2}),
+            "occurred_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    secondary_override_types = forms.MultipleChoiceField(
+        label="Other kinds that apply (optional)",
+        choices=OverrideType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    # Text fields are unbounded in the database; the form bounds what one report may hold.
+    LIMITS = {
+        "instruction": 10_000,
+        "action_taken": 20_000,
+        "harms": 10_000,
+        "tool_permissions": 5_000,
+        "references": 5_000,
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, limit in self.LIMITS.items():
+            self.fields[name].max_length = limit
+            self.fields[name].validators.append(MaxLengthValidator(limit))
+            self.fields[name].widget.attrs["maxlength"] = limit
+        self.fields["transcript_text"].validators.append(ProhibitNullCharactersValidator())
+        self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.parsed_transcript: ParsedTranscript | None = None
+        self.raw_transcript: bytes | None = None
+
+    def clean_occurred_on(self):
+        occurred_on = self.cleaned_data["occurred_on"]
+        if occurred_on > timezone.localdate():
+            raise forms.ValidationError("This date is in the future; give the day it happened.")
+        return occurred_on
+
+    def clean_secondary_override_types(self) -> list[str]:
+        return list(self.cleaned_data["secondary_override_types"])
+
+    def clean_transcript_file(self):
+        upload = self.cleaned_data.get("transcript_file")
+        if upload and upload.size > settings.TRANSCRIPT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1_000_000:.1f} MB; the limit is "
+                f"{settings.TRANSCRIPT_MAX_BYTES // 1_000_000} MB."
+            )
+        return upload
+
+    def clean_transcript_text(self) -> str:
+        text = self.cleaned_data["transcript_text"]
+        if len(text.encode()) > settings.TRANSCRIPT_MAX_BYTES:
+            # Not echoed back: a page holding megabytes of text helps nobody.
+            self.data = self.data.copy()
+            self.data["transcript_text"] = ""
+            raise forms.ValidationError(
+                f"The pasted transcript is larger than {settings.TRANSCRIPT_MAX_BYTES // 1_000_000} MB. "
+                "Paste the part that shows the instruction and the override, or upload the file."
+            )
+        return text
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("website"):
+            raise forms.ValidationError("This report could not be accepted.")
+        upload = cleaned.get("transcript_file")
+        text = cleaned.get("transcript_text", "")
+        if upload and text.strip():
+            self.add_error("transcript_file", "Paste a transcript or upload a file, not both.")
+            return cleaned
+        try:
+            if upload:
+                self.raw_transcript = upload.read()
+                text = transcripts.decode(self.raw_transcript)
+            elif text.strip():
+                self.raw_transcript = text.encode()
+            if self.raw_transcript is not None:
+                self.parsed_transcript = transcripts.parse(text, cleaned.get("transcript_format") or None)
+        except TranscriptError as exc:
+            self.add_error("transcript_file" if upload else "transcript_text", str(exc))
+        return cleaned
+
+
+class ReporterNoteForm(forms.Form):
+    text = forms.CharField(
+        label="Add information",
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        validators=[ProhibitNullCharactersValidator()],
+        help_text="Anything that helps: what happened next, a correction, another link. Staff see it.",
+    )

@@ -1,0 +1,405 @@
+"""The registry's domain: vendors, AI systems, incidents, their evidence and their history."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import severity
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+class Vendor(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    website = models.URLField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AISystem(models.Model):
+    """A canonical product or model; incidents name it as typed, and staff link them here."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="systems")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    description = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["vendor__name", "name"]
+        verbose_name = "AI system"
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "slug"], name="aisystem_unique_slug_per_vendor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor.name} {self.name}"
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    TRIAGE = "triage", "In triage"
+    CONFIRMED = "confirmed", "Confirmed"
+    REJECTED = "rejected", "Rejected"
+    DUPLICATE = "duplicate", "Duplicate"
+    VENDOR_NOTIFIED = "vendor_notified", "Vendor notified"
+    VENDOR_RESPONDED = "vendor_responded", "Vendor responded"
+    PUBLISHED = "published", "Published"
+    RESOLVED = "resolved", "Resolved"
+
+
+PUBLIC_STATUSES = (Status.PUBLISHED, Status.RESOLVED)
+
+
+class InstructionSource(models.TextChoices):
+    SYSTEM_PROMPT = "system_prompt", "System prompt"
+    USER_TURN = "user_turn", "User turn"
+    OPERATOR_POLICY = "operator_policy", "Operator policy"
+    CONFIG_FILE = "config_file", "Configuration file"
+    TOOL_DESCRIPTION = "tool_description", "Tool description"
+    CODE_COMMENT = "code_comment", "Code comment"
+
+
+class Reversibility(models.TextChoices):
+    REVERSIBLE = "reversible", "Could be undone"
+    COSTLY = "costly", "Could be undone, at a cost"
+    IRREVERSIBLE = "irreversible", "Could not be undone"
+    UNKNOWN = "unknown", "Not known"
+
+
+class Acknowledgement(models.TextChoices):
+    YES = "yes", "Yes, it acknowledged the instruction first"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Not known"
+
+
+class Context(models.TextChoices):
+    CHAT_ASSISTANT = "chat_assistant", "Chat assistant"
+    CODING_AGENT = "coding_agent", "Coding agent"
+    BROWSER_AGENT = "browser_agent", "Browser / computer-use agent"
+    EMAIL_AGENT = "email_agent", "Email / productivity agent"
+    MULTI_AGENT = "multi_agent", "Multi-agent system"
+    OTHER = "other", "Other"
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production", "Production"
+    PILOT = "pilot", "Pilot"
+    EVALUATION = "evaluation", "Evaluation / red-team (lab demonstration)"
+
+
+class ReporterType(models.TextChoices):
+    END_USER = "end_user", "End user"
+    DEPLOYER = "deployer", "Deployer"
+    RESEARCHER = "researcher", "Researcher"
+    VENDOR = "vendor", "Vendor self-report"
+    MONITOR = "monitor", "Automated monitor"
+
+
+class IntakeChannel(models.TextChoices):
+    WEB = "web", "Web form"
+    API = "api", "API"
+    MONITOR = "monitor", "Monitor"
+
+
+class OverrideType(models.TextChoices):
+    PROHIBITED_ACTION = "prohibited_action", "Prohibited action performed"
+    SCOPE_EXCEEDED = "scope_exceeded", "Scope exceeded"
+    CONFIRMATION_BYPASSED = "confirmation_bypassed", "Confirmation bypassed"
+    SHUTDOWN_RESISTED = "shutdown_resisted", "Shutdown or interruption resisted"
+    SAFEGUARD_EVADED = "safeguard_evaded", "Safeguard evaded"
+    DECEPTION = "deception", "Deception about actions"
+    COERCION = "coercion", "Coercion or manipulation"
+    REWARD_HACKING = "reward_hacking", "Reward hacking / specification gaming"
+    SELF_PRESERVATION = "self_preservation", "Self-preservation or self-propagation"
+    DATA_EXFILTRATION = "data_exfiltration", "Data exfiltration or privacy breach"
+    OTHER = "other", "Other"
+
+
+SeverityBand = models.TextChoices(
+    "SeverityBand", [(band, label) for band, label in severity.BAND_LABELS.items()]
+)
+
+
+class PublicIdSequence(models.Model):
+    """One counter per year, so public ids read AIO-<year>-<n> and are never reused."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    @classmethod
+    def next_public_id(cls, year: int) -> str:
+        # The conditional UPDATE takes the row lock, so concurrent reports never share a number.
+        with transaction.atomic():
+            cls.objects.get_or_create(year=year)
+            cls.objects.filter(year=year).update(last=F("last") + 1)
+            number = cls.objects.get(year=year).last
+        return f"AIO-{year}-{number:05d}"
+
+
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def published(self) -> IncidentQuerySet:
+        return self.filter(status__in=PUBLIC_STATUSES)
+
+    def for_list(self) -> IncidentQuerySet:
+        """What list pages and feeds show: joined in one query, without the long text fields."""
+        return self.select_related("ai_system", "vendor").defer(
+            "instruction", "action_taken", "harms", "references", "tool_permissions"
+        )
+
+    def search(self, text: str) -> IncidentQuerySet:
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery
+
+            # Same expression as the GIN index below, so PostgreSQL uses it.
+            return self.annotate(search=Incident.search_vector()).filter(
+                search=SearchQuery(text, config="english", search_type="websearch")
+            )
+        return self.filter(
+            Q(title__icontains=text) | Q(instruction__icontains=text) | Q(action_taken__icontains=text)
+        )
+
+
+class Incident(models.Model):
+    public_id = models.CharField(max_length=20, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    instruction = models.TextField(help_text="The constraint the AI was given, quoted verbatim.")
+    instruction_source = models.CharField(max_length=20, choices=InstructionSource.choices)
+    action_taken = models.TextField(help_text="What the AI did instead.")
+    reversibility = models.CharField(max_length=20, choices=Reversibility.choices)
+    acknowledged = models.CharField(max_length=10, choices=Acknowledgement.choices)
+    context = models.CharField(max_length=20, choices=Context.choices)
+    environment = models.CharField(max_length=20, choices=Environment.choices)
+    system_name_reported = models.CharField("AI system (as reported)", max_length=200)
+    system_version_reported = models.CharField("version (as reported)", max_length=100, blank=True)
+    # Staff link the typed system to a canonical one; vendor is copied so lists filter on one index.
+    ai_system = models.ForeignKey(
+        AISystem, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    vendor = models.ForeignKey(
+        Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents", editable=False
+    )
+    agent_framework = models.CharField(max_length=200, blank=True)
+    tool_permissions = models.TextField(blank=True)
+    occurred_on = models.DateField()
+    reporter_type = models.CharField(max_length=20, choices=ReporterType.choices)
+    intake_channel = models.CharField(max_length=10, choices=IntakeChannel.choices, default=IntakeChannel.WEB)
+    override_type = models.CharField(max_length=30, choices=OverrideType.choices)
+    secondary_override_types = models.JSONField(default=list, blank=True)
+    harms = models.TextField(blank=True)
+    references = models.TextField(blank=True, help_text="One URL per line.")
+
+    reporter_severity_vector = models.CharField(max_length=60, blank=True)
+    triager_severity_vector = models.CharField(max_length=60, blank=True)
+    vendor_severity_vector = models.CharField(max_length=60, blank=True)
+    # The effective rating (the triager's once given, else the reporter's), kept in columns so
+    # lists filter and sort on an index instead of parsing vectors.
+    severity_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True, editable=False)
+    severity_band = models.CharField(max_length=10, choices=SeverityBand.choices, blank=True, editable=False)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED, editable=False)
+    receipt_token = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    modified = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            # Public list and feed: newest published first, per filter.
+            models.Index(fields=["status", "-published_at"], name="incident_status_published"),
+            models.Index(fields=["vendor", "-published_at"], name="incident_vendor_published"),
+            models.Index(fields=["override_type", "-published_at"], name="incident_type_published"),
+            models.Index(fields=["environment", "-published_at"], name="incident_env_published"),
+            models.Index(fields=["context", "-published_at"], name="incident_context_published"),
+            models.Index(fields=["severity_band", "-published_at"], name="incident_band_published"),
+            # Incremental sync (modified_since) and the staff queue.
+            models.Index(fields=["modified"], name="incident_modified"),
+            models.Index(fields=["status", "created"], name="incident_status_created"),
+            GinIndex(
+                SearchVector("title", "instruction", "action_taken", config="english"),
+                name="incident_search",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id}: {self.title}"
+
+    @staticmethod
+    def search_vector() -> SearchVector:
+        return SearchVector("title", "instruction", "action_taken", config="english")
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.public_id:
+            self.public_id = PublicIdSequence.next_public_id(self.created.year)
+        if not self.receipt_token:
+            self.receipt_token = secrets.token_urlsafe(32)
+        self.vendor_id = self.ai_system.vendor_id if self.ai_system_id else None
+        self.severity_score, self.severity_band = self._effective_severity()
+        super().save(*args, **kwargs)
+
+    def _effective_severity(self) -> tuple[Decimal | None, str]:
+        text = self.triager_severity_vector or self.reporter_severity_vector
+        if not text:
+            return None, ""
+        vector = severity.SeverityVector.parse(text)
+        return vector.score, vector.band
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:detail", args=[self.public_id])
+
+    def get_receipt_url(self) -> str:
+        return reverse("incidents:receipt", args=[self.receipt_token])
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_STATUSES
+
+    @property
+    def reporter_severity(self) -> severity.SeverityVector | None:
+        return severity.SeverityVector.parse(self.reporter_severity_vector) if self.reporter_severity_vector else None
+
+    @property
+    def triager_severity(self) -> severity.SeverityVector | None:
+        return severity.SeverityVector.parse(self.triager_severity_vector) if self.triager_severity_vector else None
+
+    @property
+    def vendor_severity(self) -> severity.SeverityVector | None:
+        return severity.SeverityVector.parse(self.vendor_severity_vector) if self.vendor_severity_vector else None
+
+    @property
+    def reference_urls(self) -> list[str]:
+        return [line.strip() for line in self.references.splitlines() if line.strip()]
+
+    def secondary_override_labels(self) -> list[str]:
+        return [OverrideType(value).label for value in self.secondary_override_types]
+
+    def add_reporter_note(self, text: str) -> ReporterNote:
+        """The reporter adds information through their receipt page; the audit trail records it."""
+        with transaction.atomic():
+            note = self.reporter_notes.create(text=text)
+            self.events.create(
+                action=IncidentEvent.Action.REPORTER_NOTE, actor_label="Reporter", public=False
+            )
+            Incident.objects.filter(pk=self.pk).update(modified=timezone.now())
+        return note
+
+
+class ReporterContact(models.Model):
+    """Who filed an incident: confidential, shown to staff only, erasable on request."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="reporter_contact")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Reporter of {self.incident.public_id}"
+
+
+class ReporterNote(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="reporter_notes")
+    text = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created"]
+
+
+def transcript_upload_path(transcript: Transcript, filename: str) -> str:
+    # The original name is kept in a field; the stored name reveals nothing about the reporter.
+    return f"transcripts/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.raw"
+
+
+class Transcript(models.Model):
+    """The evidence: the raw upload kept unchanged (private), and its normalised turns."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="transcripts")
+    raw = models.FileField(upload_to=transcript_upload_path)
+    original_filename = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField()
+    format = models.CharField(max_length=40)
+    turns = models.JSONField(default=list)
+    warnings = models.JSONField(default=list, blank=True)
+    # Indexes into turns: where the constraint was given and where it was broken.
+    instruction_turn = models.PositiveIntegerField(null=True, blank=True)
+    violation_turns = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created"]
+
+    def __str__(self) -> str:
+        return f"Transcript {self.sha256[:12]} of {self.incident.public_id}"
+
+
+class IncidentEvent(models.Model):
+    """Append-only history: every status change and every other act on an incident.
+
+    Rows are never updated or deleted; the actor's label is copied so the row outlives the user.
+    """
+
+    class Action(models.TextChoices):
+        SUBMITTED = "incident.submitted", "Submitted"
+        TRANSITION = "incident.transition", "Status changed"
+        REPORTER_NOTE = "reporter.note_added", "Reporter added information"
+        SYSTEM_LINKED = "incident.system_linked", "Linked to AI system"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=40, choices=Action.choices)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # Shown on the public timeline once the incident is published.
+    public = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [models.Index(fields=["incident", "created"], name="event_incident_created")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.action} {self.to_status}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Incident history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Incident history is append-only.")
+
+
+def actor_label(user: AbstractBaseUser | None) -> str:
+    if user is None or not user.is_authenticated:
+        return "System"
+    return user.get_full_name() or user.get_username()

@@ -1,0 +1,69 @@
+"""Filing an incident: one atomic act that stores the report, its evidence and its first history row."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from incidents import workflow
+from incidents.models import Incident, IntakeChannel, ReporterContact, Transcript
+from incidents.severity import SeverityVector
+from incidents.transcripts import ParsedTranscript
+
+
+@dataclass(frozen=True)
+class Evidence:
+    raw: bytes
+    parsed: ParsedTranscript
+    filename: str = ""
+
+
+def file_incident(
+    *,
+    fields: dict,
+    intake_channel: str = IntakeChannel.WEB,
+    reporter_severity: SeverityVector | None = None,
+    evidence: Evidence | None = None,
+    reporter_email: str = "",
+) -> Incident:
+    """Create the incident with everything it came with, or nothing at all."""
+    with transaction.atomic():
+        incident = Incident(
+            **fields,
+            intake_channel=intake_channel,
+            reporter_severity_vector=str(reporter_severity) if reporter_severity else "",
+        )
+        incident.save()
+        if reporter_email:
+            ReporterContact.objects.create(incident=incident, email=reporter_email)
+        if evidence is not None:
+            attach_transcript(incident, evidence)
+        workflow.record_submission(incident)
+        if reporter_email:
+            transaction.on_commit(lambda: _acknowledge(incident.pk))
+    return incident
+
+
+def attach_transcript(incident: Incident, evidence: Evidence) -> Transcript:
+    transcript = Transcript(
+        incident=incident,
+        original_filename=evidence.filename[:255],
+        sha256=hashlib.sha256(evidence.raw).hexdigest(),
+        size=len(evidence.raw),
+        format=evidence.parsed.format,
+        turns=evidence.parsed.turns,
+        warnings=evidence.parsed.warnings,
+    )
+    # The raw bytes are stored exactly as received; the file name is random (see upload_to).
+    transcript.raw.save("upload", ContentFile(evidence.raw), save=False)
+    transcript.save()
+    return transcript
+
+
+def _acknowledge(incident_id: int) -> None:
+    from incidents import tasks
+
+    tasks.send_report_acknowledgement.delay(incident_id)

@@ -1,0 +1,137 @@
+"""Public web pages. Each view parses, authorises (through ``access``), calls, renders."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from incidents import access, severity, stats
+from incidents.filters import IncidentFilter
+from incidents.forms import ReporterNoteForm, ReportForm, SeverityForm
+from incidents.pagination import InvalidCursor, paginate
+from incidents.submission import Evidence, file_incident
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    latest = access.public_incidents().for_list().order_by("-published_at")[:10]
+    return render(
+        request,
+        "incidents/home.html",
+        {"latest": latest, "total": stats.total(), "by_environment": stats.by_environment()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest) -> HttpResponse:
+    """The public report form. "Preview" and "Calculate" re-render without saving anything."""
+    if request.method == "GET":
+        form, severity_form = ReportForm(), SeverityForm()
+        return _render_report(request, form, severity_form)
+
+    form = ReportForm(request.POST, request.FILES)
+    severity_form = SeverityForm(request.POST)
+    valid = form.is_valid() & severity_form.is_valid()  # both, so every error shows at once
+    if "preview" in request.POST or "calculate" in request.POST or not valid:
+        return _render_report(request, form, severity_form, status=200 if valid else 400)
+
+    evidence = None
+    if form.parsed_transcript is not None and form.raw_transcript is not None:
+        upload = form.cleaned_data.get("transcript_file")
+        evidence = Evidence(form.raw_transcript, form.parsed_transcript, upload.name if upload else "")
+    fields = {name: form.cleaned_data[name] for name in ReportForm.Meta.fields}
+    incident = file_incident(
+        fields=fields,
+        reporter_severity=severity_form.cleaned_data["severity_vector"],
+        evidence=evidence,
+        reporter_email=form.cleaned_data["reporter_email"],
+    )
+    messages.success(request, "Thank you: your report is filed. Keep this page's address; it is your receipt.")
+    return redirect(incident.get_receipt_url())
+
+
+def _render_report(request: HttpRequest, form: ReportForm, severity_form: SeverityForm, status: int = 200):
+    vector = severity_form.cleaned_data.get("severity_vector") if severity_form.is_bound else None
+    if form.is_bound and form.parsed_transcript is not None and not form.data.get("transcript_text"):
+        # A browser cannot re-select an uploaded file; keep its text in the paste box instead.
+        form.data = form.data.copy()
+        form.data["transcript_text"] = form.raw_transcript.decode("utf-8-sig")
+    return render(
+        request,
+        "incidents/report.html",
+        {
+            "form": form,
+            "severity_form": severity_form,
+            "vector": vector,
+            "severity_formula": json.dumps(severity.formula_for_js()),
+            "preview": form.parsed_transcript if form.is_bound else None,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def receipt(request: HttpRequest, token: str) -> HttpResponse:
+    incident = access.incident_for_receipt_or_404(token)
+    note_form = ReporterNoteForm(request.POST or None)
+    if request.method == "POST":
+        if note_form.is_valid():
+            incident.add_reporter_note(note_form.cleaned_data["text"])
+            messages.success(request, "Thank you: your information was added.")
+            return redirect(incident.get_receipt_url())
+    response = render(
+        request,
+        "incidents/receipt.html",
+        {
+            "incident": incident,
+            "events": incident.events.all(),
+            "notes": incident.reporter_notes.all(),
+            "transcripts": incident.transcripts.all(),
+            "note_form": note_form,
+        },
+        status=400 if note_form.errors else 200,
+    )
+    # The token is a secret: never leak it in Referer headers or caches.
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def incident_list(request: HttpRequest) -> HttpResponse:
+    filterset = IncidentFilter(request.GET or None, queryset=access.public_incidents().for_list())
+    if filterset.is_bound and not filterset.is_valid():
+        return render(request, "incidents/list.html", {"filter": filterset, "incidents": []}, status=400)
+    try:
+        incidents, previous_url, next_url = paginate(filterset.qs, request)
+    except InvalidCursor:
+        error = "This page link is not valid; start again from the first page."
+        return render(request, "incidents/list.html", {"filter": filterset, "error": error}, status=400)
+    return render(
+        request,
+        "incidents/list.html",
+        {"filter": filterset, "incidents": incidents, "previous_url": previous_url, "next_url": next_url},
+    )
+
+
+def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    incident = access.public_incident_or_404(public_id)
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "timeline": incident.events.filter(public=True),
+            "transcripts": incident.transcripts.all(),
+        },
+    )
+
+
+def stats_page(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "incidents/stats.html",
+        {"total": stats.total(), "by_type": stats.by_override_type(), "by_month": stats.by_month()},
+    )

@@ -1,0 +1,188 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from incidents.models import Incident, IncidentEvent, ReporterContact, Transcript
+
+REQUIRED = {
+    "title": "Coding agent force-pushed to main",
+    "system_name_reported": "CodeBot 3",
+    "context": "coding_agent",
+    "environment": "production",
+    "instruction": "Never push to main.",
+    "instruction_source": "system_prompt",
+    "action_taken": "It ran git push --force origin main.",
+    "reversibility": "costly",
+    "acknowledged": "yes",
+    "override_type": "prohibited_action",
+    "occurred_on": "2026-05-04",
+    "reporter_type": "deployer",
+}
+
+SEVERITY = {
+    "severity_instruction": "E",
+    "severity_action": "T",
+    "severity_reversibility": "I",
+    "severity_scope": "U",
+    "severity_harm": "S",
+    "severity_disclosure": "O",
+    "severity_acknowledgement": "Y",
+}
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_form(client):
+    response = client.get("/report/")
+    assert response.status_code == 200
+    assert b"Report an AI instruction override" in response.content
+
+
+def test_it_files_a_report_with_only_required_fields(client):
+    response = client.post("/report/", REQUIRED)
+    incident = Incident.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/receipt/{incident.receipt_token}/"
+    assert incident.status == "submitted"
+    assert incident.public_id.startswith(f"AIO-{timezone.now().year}-")
+    assert incident.intake_channel == "web"
+    assert incident.reporter_severity_vector == ""
+    assert not Transcript.objects.exists()
+    assert not ReporterContact.objects.exists()
+    assert list(incident.events.values_list("action", flat=True)) == [IncidentEvent.Action.SUBMITTED]
+
+
+def test_it_keeps_a_pasted_transcript_raw_and_parsed(client):
+    text = "User: Never push to main.\nAssistant: Understood.\nTool: pushed <b>main</b>\n"
+    client.post("/report/", {**REQUIRED, "transcript_text": text})
+    transcript = Transcript.objects.get()
+    assert transcript.raw.read() == text.encode()
+    assert [t["role"] for t in transcript.turns] == ["user", "assistant", "tool"]
+    assert transcript.turns[2]["content"] == "pushed <b>main</b>"
+    assert transcript.format == "plain-text"
+    assert len(transcript.sha256) == 64
+
+
+def test_it_keeps_an_uploaded_file_unchanged(client):
+    raw = "\ufeffUser: keep it\r\nAssistant: deleted it\r\n".encode()
+    upload = SimpleUploadedFile("chat.txt", raw, content_type="text/plain")
+    client.post("/report/", {**REQUIRED, "transcript_file": upload})
+    transcript = Transcript.objects.get()
+    assert transcript.raw.read() == raw
+    assert transcript.original_filename == "chat.txt"
+    assert transcript.turns[1]["content"] == "deleted it"
+
+
+def test_it_stores_the_reporter_rating_and_contact(client):
+    client.post("/report/", {**REQUIRED, **SEVERITY, "reporter_email": "me@example.org"})
+    incident = Incident.objects.get()
+    assert incident.reporter_severity_vector == "OVR:1.0/IN:E/AC:T/RV:I/SC:U/HM:S/DC:O/AK:Y"
+    assert incident.triager_severity_vector == ""
+    assert incident.severity_band == incident.reporter_severity.band
+    assert incident.reporter_contact.email == "me@example.org"
+
+
+def test_it_acknowledges_by_email_after_commit(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/report/", {**REQUIRED, "reporter_email": "me@example.org"})
+    incident = Incident.objects.get()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["me@example.org"]
+    assert incident.public_id in mail.outbox[0].subject
+    assert incident.get_receipt_url() in mail.outbox[0].body
+
+
+def test_it_shows_every_missing_field_next_to_it_and_saves_nothing(client):
+    response = client.post("/report/", {"title": "Only a title"})
+    assert response.status_code == 400
+    form = response.context["form"]
+    for name in REQUIRED:
+        if name != "title":
+            assert form[name].errors, name
+    assert response.context["form"]["title"].value() == "Only a title"
+    assert not Incident.objects.exists()
+
+
+def test_it_refuses_a_date_in_the_future(client):
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = client.post("/report/", {**REQUIRED, "occurred_on": tomorrow})
+    assert response.status_code == 400
+    assert "in the future" in str(response.context["form"]["occurred_on"].errors)
+    assert not Incident.objects.exists()
+
+
+def test_it_refuses_a_nul_character(client):
+    response = client.post("/report/", {**REQUIRED, "transcript_text": "User: hi\x00\nAssistant: hello"})
+    assert response.status_code == 400
+    assert response.context["form"]["transcript_text"].errors
+    assert not Incident.objects.exists()
+
+
+def test_it_refuses_binary_garbage_uploads(client):
+    upload = SimpleUploadedFile("x.bin", bytes(range(256)) * 10, content_type="application/octet-stream")
+    response = client.post("/report/", {**REQUIRED, "transcript_file": upload})
+    assert response.status_code == 400
+    assert "UTF-8" in str(response.context["form"]["transcript_file"].errors) or "NUL" in str(
+        response.context["form"]["transcript_file"].errors
+    )
+    assert not Incident.objects.exists()
+
+
+def test_it_refuses_a_transcript_without_speaker_labels(client):
+    response = client.post("/report/", {**REQUIRED, "transcript_text": "just some words"})
+    assert response.status_code == 400
+    assert "speaker labels" in str(response.context["form"]["transcript_text"].errors)
+
+
+def test_it_refuses_an_oversized_paste_with_a_clear_message(client, settings):
+    settings.TRANSCRIPT_MAX_BYTES = 1000
+    response = client.post("/report/", {**REQUIRED, "transcript_text": "User: " + "x" * 2000})
+    assert response.status_code == 400
+    assert "larger than" in str(response.context["form"]["transcript_text"].errors)
+    assert response.context["form"]["title"].value() == REQUIRED["title"]
+    assert not Incident.objects.exists()
+
+
+def test_it_refuses_a_30_mb_paste_without_a_server_error(client):
+    response = client.post("/report/", {**REQUIRED, "transcript_text": "User: " + "x" * (30 * 1024 * 1024)})
+    assert response.status_code == 400
+    assert not Incident.objects.exists()
+
+
+def test_it_refuses_a_partial_severity_rating(client):
+    response = client.post("/report/", {**REQUIRED, "severity_instruction": "E"})
+    assert response.status_code == 400
+    assert response.context["severity_form"]["severity_harm"].errors
+    assert not Incident.objects.exists()
+
+
+def test_it_calculates_the_score_without_saving(client):
+    response = client.post("/report/", {**REQUIRED, **SEVERITY, "calculate": "1"})
+    assert response.status_code == 200
+    assert str(response.context["vector"]) == "OVR:1.0/IN:E/AC:T/RV:I/SC:U/HM:S/DC:O/AK:Y"
+    assert str(response.context["vector"].score).encode() in response.content
+    assert not Incident.objects.exists()
+
+
+def test_it_previews_the_transcript_safely_without_saving(client):
+    text = "User: hi\nAssistant: <script>alert(1)</script>\n"
+    response = client.post("/report/", {**REQUIRED, "transcript_text": text, "preview": "1"})
+    assert response.status_code == 200
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in response.content
+    assert b"<script>alert(1)" not in response.content
+    assert not Incident.objects.exists()
+
+
+def test_it_rejects_the_honeypot(client):
+    response = client.post("/report/", {**REQUIRED, "website": "http://spam.example"})
+    assert response.status_code == 400
+    assert not Incident.objects.exists()
+
+
+def test_it_sends_a_content_security_policy(client):
+    policy = client.get("/report/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
