@@ -66,7 +66,8 @@ class IncidentDetailSerializer(IncidentListSerializer):
     timeline = serializers.SerializerMethodField()
 
     class Meta(IncidentListSerializer.Meta):
-        fields = IncidentListSerializer.Meta.fields + [
+        fields = [
+            *IncidentListSerializer.Meta.fields,
             "instruction",
             "instruction_source",
             "action_taken",

@@ -145,9 +145,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env("SECURE_COOKIES", "bool", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _env(
-    "BEHIND_TLS_PROXY", "bool", default=False
-) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if _env("BEHIND_TLS_PROXY", "bool", default=False) else None
+)
 
 _email = _env("EMAIL_URL", "email_url", default="consolemail://")
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"]}}

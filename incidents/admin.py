@@ -41,7 +41,9 @@ class AISystemAdmin(admin.ModelAdmin):
 class IncidentAdminForm(forms.ModelForm):
     transition_to = forms.ChoiceField(label="Move to status", required=False)
     transition_reason = forms.CharField(
-        label="Reason", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required to reject, mark as duplicate, publish early or reopen.",
     )
 
@@ -136,18 +138,64 @@ class IncidentAdmin(admin.ModelAdmin):
     list_select_related = ["vendor"]
     search_fields = ["public_id", "title", "system_name_reported"]
     autocomplete_fields = ["ai_system"]
-    readonly_fields = ["public_id", "status", "vendor", "severity_score", "severity_band", "created", "modified", "published_at"]
+    readonly_fields = [
+        "public_id",
+        "status",
+        "vendor",
+        "severity_score",
+        "severity_band",
+        "created",
+        "modified",
+        "published_at",
+    ]
     inlines = [ReporterContactInline, ReporterNoteInline, TranscriptInline, IncidentEventInline]
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
     fieldsets = [
         (None, {"fields": ["public_id", "status", "transition_to", "transition_reason", "title"]}),
-        ("AI system", {"fields": ["system_name_reported", "system_version_reported", "ai_system", "vendor",
-                                  "agent_framework", "tool_permissions"]}),
-        ("What happened", {"fields": ["instruction", "instruction_source", "action_taken", "reversibility",
-                                      "acknowledged", "override_type", "secondary_override_types", "harms",
-                                      "context", "environment", "occurred_on", "references"]}),
-        ("Severity", {"fields": ["reporter_severity_vector", "triager_severity_vector", "vendor_severity_vector",
-                                 "severity_score", "severity_band"]}),
+        (
+            "AI system",
+            {
+                "fields": [
+                    "system_name_reported",
+                    "system_version_reported",
+                    "ai_system",
+                    "vendor",
+                    "agent_framework",
+                    "tool_permissions",
+                ]
+            },
+        ),
+        (
+            "What happened",
+            {
+                "fields": [
+                    "instruction",
+                    "instruction_source",
+                    "action_taken",
+                    "reversibility",
+                    "acknowledged",
+                    "override_type",
+                    "secondary_override_types",
+                    "harms",
+                    "context",
+                    "environment",
+                    "occurred_on",
+                    "references",
+                ]
+            },
+        ),
+        (
+            "Severity",
+            {
+                "fields": [
+                    "reporter_severity_vector",
+                    "triager_severity_vector",
+                    "vendor_severity_vector",
+                    "severity_score",
+                    "severity_band",
+                ]
+            },
+        ),
         ("Intake", {"fields": ["reporter_type", "intake_channel", "created", "modified", "published_at"]}),
     ]
 
@@ -166,7 +214,9 @@ class IncidentAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             target = form.cleaned_data.get("transition_to")
             if target:
-                workflow.transition(obj, target, actor=request.user, reason=form.cleaned_data["transition_reason"])
+                workflow.transition(
+                    obj, target, actor=request.user, reason=form.cleaned_data["transition_reason"]
+                )
                 messages.info(request, f"{obj.public_id} is now {Status(obj.status).label.lower()}.")
 
 

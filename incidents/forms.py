@@ -66,7 +66,7 @@ class ReportForm(forms.ModelForm):
     )
     transcript_format = forms.ChoiceField(
         label="Transcript format",
-        choices=[("", "Detect automatically")] + transcripts.format_choices(),
+        choices=[("", "Detect automatically"), *transcripts.format_choices()],
         required=False,
     )
     reporter_email = forms.EmailField(

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models, transaction
 from django.db.models import F, Q
@@ -146,6 +145,9 @@ class PublicIdSequence(models.Model):
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"AIO-{self.year}: {self.last} issued"
+
     @classmethod
     def next_public_id(cls, year: int) -> str:
         # The conditional UPDATE takes the row lock, so concurrent reports never share a number.
@@ -215,7 +217,9 @@ class Incident(models.Model):
     vendor_severity_vector = models.CharField(max_length=60, blank=True)
     # The effective rating (the triager's once given, else the reporter's), kept in columns so
     # lists filter and sort on an index instead of parsing vectors.
-    severity_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True, editable=False)
+    severity_score = models.DecimalField(
+        max_digits=3, decimal_places=1, null=True, blank=True, editable=False
+    )
     severity_band = models.CharField(max_length=10, choices=SeverityBand.choices, blank=True, editable=False)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED, editable=False)
@@ -239,18 +243,12 @@ class Incident(models.Model):
             # Incremental sync (modified_since) and the staff queue.
             models.Index(fields=["modified"], name="incident_modified"),
             models.Index(fields=["status", "created"], name="incident_status_created"),
-            GinIndex(
-                SearchVector("title", "instruction", "action_taken", config="english"),
-                name="incident_search",
-            ),
+            # The full-text GIN index over search_vector() exists on PostgreSQL only: see
+            # migration 0002 (SQLite cannot build it and searches with LIKE instead).
         ]
 
     def __str__(self) -> str:
         return f"{self.public_id}: {self.title}"
-
-    @staticmethod
-    def search_vector() -> SearchVector:
-        return SearchVector("title", "instruction", "action_taken", config="english")
 
     def save(self, *args, **kwargs) -> None:
         if not self.public_id:
@@ -261,6 +259,12 @@ class Incident(models.Model):
         self.severity_score, self.severity_band = self._effective_severity()
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:detail", args=[self.public_id])
+
+    def get_receipt_url(self) -> str:
+        return reverse("incidents:receipt", args=[self.receipt_token])
+
     def _effective_severity(self) -> tuple[Decimal | None, str]:
         text = self.triager_severity_vector or self.reporter_severity_vector
         if not text:
@@ -268,11 +272,9 @@ class Incident(models.Model):
         vector = severity.SeverityVector.parse(text)
         return vector.score, vector.band
 
-    def get_absolute_url(self) -> str:
-        return reverse("incidents:detail", args=[self.public_id])
-
-    def get_receipt_url(self) -> str:
-        return reverse("incidents:receipt", args=[self.receipt_token])
+    @staticmethod
+    def search_vector() -> SearchVector:
+        return SearchVector("title", "instruction", "action_taken", config="english")
 
     @property
     def is_public(self) -> bool:
@@ -280,15 +282,27 @@ class Incident(models.Model):
 
     @property
     def reporter_severity(self) -> severity.SeverityVector | None:
-        return severity.SeverityVector.parse(self.reporter_severity_vector) if self.reporter_severity_vector else None
+        return (
+            severity.SeverityVector.parse(self.reporter_severity_vector)
+            if self.reporter_severity_vector
+            else None
+        )
 
     @property
     def triager_severity(self) -> severity.SeverityVector | None:
-        return severity.SeverityVector.parse(self.triager_severity_vector) if self.triager_severity_vector else None
+        return (
+            severity.SeverityVector.parse(self.triager_severity_vector)
+            if self.triager_severity_vector
+            else None
+        )
 
     @property
     def vendor_severity(self) -> severity.SeverityVector | None:
-        return severity.SeverityVector.parse(self.vendor_severity_vector) if self.vendor_severity_vector else None
+        return (
+            severity.SeverityVector.parse(self.vendor_severity_vector)
+            if self.vendor_severity_vector
+            else None
+        )
 
     @property
     def reference_urls(self) -> list[str]:
@@ -327,6 +341,9 @@ class ReporterNote(models.Model):
 
     class Meta:
         ordering = ["created"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.incident_id} at {self.created:%Y-%m-%d %H:%M}"
 
 
 def transcript_upload_path(transcript: Transcript, filename: str) -> str:

@@ -44,14 +44,14 @@ METRICS: tuple[Metric, ...] = (
         "instruction",
         "IN",
         "Instruction",
-        "What the AI overrode: an explicit instruction from its user is the clearest, so breaking it is the worst.",
+        "What the AI overrode; an explicit instruction from its user is the clearest, so the worst to break.",
         (("I", "Implied expectation"), ("P", "Operator policy"), ("E", "Explicit user instruction")),
     ),
     Metric(
         "action",
         "AC",
         "Action",
-        "How the AI carried out the override: in what it wrote, through a tool, or over several autonomous steps.",
+        "How the AI carried out the override: in its output, through a tool, or over autonomous steps.",
         (("O", "Output only"), ("T", "Tool action"), ("M", "Multi-step autonomous")),
     ),
     Metric(
@@ -114,7 +114,7 @@ WEIGHTS: dict[str, dict[str, int]] = {
 
 _SCALE = 100  # weights are percentages
 _FULL = _SCALE ** len(METRICS)  # product of the factors when every weight is 0
-_FLOOR = prod(_SCALE - max(WEIGHTS[m.code].values()) for m in METRICS)  # the worst vector
+_WORST = prod(_SCALE - max(WEIGHTS[m.code].values()) for m in METRICS)  # the worst vector
 
 # Lower bound of each band, as in CVSS v3: none is exactly 0.0.
 BANDS: tuple[tuple[str, Decimal], ...] = (
@@ -152,7 +152,7 @@ def _score_tenths(codes: dict[str, str]) -> int:
     """
     product = prod(_SCALE - WEIGHTS[code][value] for code, value in codes.items())
     numerator = 100 * (_FULL - product)  # 100 tenths = 10.0
-    denominator = _FULL - _FLOOR
+    denominator = _FULL - _WORST
     # floor(n/d + 1/2): ROUND_HALF_UP on the exact rational, valid because n, d >= 0.
     return (2 * numerator + denominator) // (2 * denominator)
 

@@ -17,9 +17,10 @@ def _send_to_reporter(contact: ReporterContact, template: str, context: dict) ->
         "incident": incident,
         "receipt_url": settings.SITE_URL + incident.get_receipt_url(),
     }
-    subject = f"[Override Watch] {incident.public_id}: " + render_to_string(
-        f"incidents/email/{template}_subject.txt", context
-    ).strip()
+    subject = (
+        f"[Override Watch] {incident.public_id}: "
+        + render_to_string(f"incidents/email/{template}_subject.txt", context).strip()
+    )
     body = render_to_string(f"incidents/email/{template}.txt", context)
     send_mail(subject, body, None, [contact.email])
 

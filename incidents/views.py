@@ -49,7 +49,9 @@ def report(request: HttpRequest) -> HttpResponse:
         evidence=evidence,
         reporter_email=form.cleaned_data["reporter_email"],
     )
-    messages.success(request, "Thank you: your report is filed. Keep this page's address; it is your receipt.")
+    messages.success(
+        request, "Thank you: your report is filed. Keep this page's address; it is your receipt."
+    )
     return redirect(incident.get_receipt_url())
 
 
@@ -77,11 +79,10 @@ def _render_report(request: HttpRequest, form: ReportForm, severity_form: Severi
 def receipt(request: HttpRequest, token: str) -> HttpResponse:
     incident = access.incident_for_receipt_or_404(token)
     note_form = ReporterNoteForm(request.POST or None)
-    if request.method == "POST":
-        if note_form.is_valid():
-            incident.add_reporter_note(note_form.cleaned_data["text"])
-            messages.success(request, "Thank you: your information was added.")
-            return redirect(incident.get_receipt_url())
+    if request.method == "POST" and note_form.is_valid():
+        incident.add_reporter_note(note_form.cleaned_data["text"])
+        messages.success(request, "Thank you: your information was added.")
+        return redirect(incident.get_receipt_url())
     response = render(
         request,
         "incidents/receipt.html",

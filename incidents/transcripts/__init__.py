@@ -75,10 +75,12 @@ def parse(text: str, format_id: str | None = None) -> ParsedTranscript:
     """Parse ``text`` in the named format, or the first format that recognises it."""
     check_text(text)
     if len(text.encode()) > settings.TRANSCRIPT_MAX_BYTES:
-        raise TranscriptError(f"The transcript is larger than {settings.TRANSCRIPT_MAX_BYTES // 1_000_000} MB.")
+        raise TranscriptError(
+            f"The transcript is larger than {settings.TRANSCRIPT_MAX_BYTES // 1_000_000} MB."
+        )
     modules = formats()
     if format_id:
-        chosen = [m for m in modules if m.FORMAT_ID == format_id]
+        chosen = [m for m in modules if format_id == m.FORMAT_ID]
         if not chosen:
             known = ", ".join(m.FORMAT_ID for m in modules)
             raise TranscriptError(f"Unknown transcript format {format_id!r}; known formats: {known}.")

@@ -70,7 +70,11 @@ def parse(text: str) -> ParsedTranscript:
     close()
 
     if not turns:
-        raise TranscriptError("No speaker labels such as “User:” or “Assistant:” were found.", line=1, format_id=FORMAT_ID)
+        raise TranscriptError(
+            "No speaker labels such as “User:” or “Assistant:” were found.", line=1, format_id=FORMAT_ID
+        )
     if preamble_end:
-        warnings.append(f"Lines 1–{preamble_end} come before the first speaker label and were not kept as a turn.")
+        warnings.append(
+            f"Lines 1–{preamble_end} come before the first speaker label and were not kept as a turn."
+        )
     return ParsedTranscript(format=FORMAT_ID, turns=turns, warnings=warnings)

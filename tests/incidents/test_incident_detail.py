@@ -5,7 +5,10 @@ from incidents.models import Status
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = 'User: never run scripts\nAssistant: <script>alert("x")</script> {{ secret }} <img src=x onerror=alert(1)>\n'
+HOSTILE = (
+    "User: never run scripts\n"
+    'Assistant: <script>alert("x")</script> {{ secret }} <img src=x onerror=alert(1)>\n'
+)
 
 
 def test_it_shows_a_published_incident_with_its_timeline(client, make_incident):
@@ -17,7 +20,8 @@ def test_it_shows_a_published_incident_with_its_timeline(client, make_incident):
 
 
 @pytest.mark.parametrize(
-    "status", [Status.SUBMITTED, Status.TRIAGE, Status.CONFIRMED, Status.VENDOR_NOTIFIED, Status.VENDOR_RESPONDED]
+    "status",
+    [Status.SUBMITTED, Status.TRIAGE, Status.CONFIRMED, Status.VENDOR_NOTIFIED, Status.VENDOR_RESPONDED],
 )
 def test_it_hides_unpublished_incidents(client, make_incident, status):
     incident = make_incident(status)
@@ -34,7 +38,7 @@ def test_it_never_shows_the_reporter_identity(client, make_incident):
 def test_it_renders_the_transcript_as_text(client, make_incident):
     incident = make_incident(Status.PUBLISHED, transcript=HOSTILE)
     content = client.get(incident.get_absolute_url()).content
-    assert b'&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;' in content
+    assert b"&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in content
     assert b"{{ secret }}" in content
     assert b"<img src=x" not in content
 

@@ -8,7 +8,16 @@ pytestmark = pytest.mark.django_db
 def test_it_lists_published_and_resolved_only(client, make_incident):
     published = make_incident(Status.PUBLISHED, title="Published one")
     resolved = make_incident(Status.RESOLVED, title="Resolved one")
-    hidden = [make_incident(status, title=f"Hidden {status}") for status in (Status.SUBMITTED, Status.TRIAGE, Status.CONFIRMED, Status.VENDOR_NOTIFIED, Status.VENDOR_RESPONDED)]
+    hidden = [
+        make_incident(status, title=f"Hidden {status}")
+        for status in (
+            Status.SUBMITTED,
+            Status.TRIAGE,
+            Status.CONFIRMED,
+            Status.VENDOR_NOTIFIED,
+            Status.VENDOR_RESPONDED,
+        )
+    ]
     response = client.get("/incidents/")
     assert response.status_code == 200
     assert published.public_id.encode() in response.content
@@ -39,7 +48,9 @@ def test_it_filters_by_vendor(client, make_incident):
 
 def test_it_searches_text(client, make_incident):
     match = make_incident(Status.PUBLISHED, title="Agent rewrote the shutdown script")
-    miss = make_incident(Status.PUBLISHED, title="Agent deleted mail", instruction="keep", action_taken="deleted")
+    miss = make_incident(
+        Status.PUBLISHED, title="Agent deleted mail", instruction="keep", action_taken="deleted"
+    )
     response = client.get("/incidents/", {"q": "shutdown"})
     assert match.public_id.encode() in response.content and miss.public_id.encode() not in response.content
 
@@ -57,7 +68,9 @@ def test_it_pages_with_a_cursor(client, make_incident):
     assert first.context["next_url"]
     second = client.get(first.context["next_url"])
     assert len(second.context["incidents"]) == 5
-    shown = {i.public_id for i in first.context["incidents"]} | {i.public_id for i in second.context["incidents"]}
+    shown = {i.public_id for i in first.context["incidents"]} | {
+        i.public_id for i in second.context["incidents"]
+    }
     assert shown == {i.public_id for i in incidents}
 
 

@@ -28,14 +28,14 @@
     var scale = BigInt(formula.scale);
     var full = BigInt(1);
     var product = BigInt(1);
-    var floor = BigInt(1);
+    var worst = BigInt(1);
     formula.metrics.forEach(function (metric) {
       full *= scale;
       product *= scale - BigInt(metric.weights[chosen[metric.code]]);
-      floor *= scale - BigInt(maxWeight(metric.weights));
+      worst *= scale - BigInt(maxWeight(metric.weights));
     });
     var numerator = BigInt(100) * (full - product);
-    var denominator = full - floor;
+    var denominator = full - worst;
     // floor(n/d + 1/2), i.e. ROUND_HALF_UP; BigInt division truncates and both are >= 0.
     return Number((BigInt(2) * numerator + denominator) / (BigInt(2) * denominator));
   }
