@@ -127,6 +127,9 @@ STORAGES = {
 # so the request body may hold a little more than that before Django refuses it.
 TRANSCRIPT_MAX_BYTES = _env("TRANSCRIPT_MAX_BYTES", "int", default=20 * 1024 * 1024)
 TRANSCRIPT_MAX_TURNS = _env("TRANSCRIPT_MAX_TURNS", "int", default=5000)
+# Archives (Inspect .eval logs) are checked before anything is unpacked.
+TRANSCRIPT_MAX_ARCHIVE_MEMBERS = _env("TRANSCRIPT_MAX_ARCHIVE_MEMBERS", "int", default=10_000)
+TRANSCRIPT_MAX_UNCOMPRESSED_BYTES = _env("TRANSCRIPT_MAX_UNCOMPRESSED_BYTES", "int", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * TRANSCRIPT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -197,14 +197,28 @@ class ReportForm(forms.ModelForm):
         try:
             if upload:
                 self.raw_transcript = upload.read()
-                text = transcripts.decode(self.raw_transcript)
             elif text.strip():
                 self.raw_transcript = text.encode()
             if self.raw_transcript is not None:
-                self.parsed_transcript = transcripts.parse(text, cleaned.get("transcript_format") or None)
+                self.parsed_transcript = transcripts.parse(
+                    self.raw_transcript,
+                    cleaned.get("transcript_format") or None,
+                    filename=upload.name if upload else "",
+                )
         except TranscriptError as exc:
             self.add_error("transcript_file" if upload else "transcript_text", str(exc))
         return cleaned
+
+    def keep_uploaded_text(self) -> None:
+        """When the form is shown again, a browser cannot re-select the file: keep its text instead."""
+        if not self.is_bound or self.parsed_transcript is None or self.data.get("transcript_text"):
+            return
+        try:
+            text = transcripts.decode(self.raw_transcript)
+        except TranscriptError:
+            return  # a binary archive: it has to be chosen again
+        self.data = self.data.copy()
+        self.data["transcript_text"] = text
 
 
 class ReporterNoteForm(forms.Form):

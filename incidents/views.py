@@ -57,10 +57,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 def _render_report(request: HttpRequest, form: ReportForm, severity_form: SeverityForm, status: int = 200):
     vector = severity_form.cleaned_data.get("severity_vector") if severity_form.is_bound else None
-    if form.is_bound and form.parsed_transcript is not None and not form.data.get("transcript_text"):
-        # A browser cannot re-select an uploaded file; keep its text in the paste box instead.
-        form.data = form.data.copy()
-        form.data["transcript_text"] = form.raw_transcript.decode("utf-8-sig")
+    form.keep_uploaded_text()
     return render(
         request,
         "incidents/report.html",

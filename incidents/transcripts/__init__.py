@@ -1,27 +1,65 @@
 """Transcript import: detect a format, parse it into normalised turns.
 
-A turn is a dict: ``index``, ``role`` (system, developer, user, assistant, tool), ``content`` (text),
-``tool_calls`` (list of {id, name, arguments}), ``tool_call_id``, ``reasoning`` and ``timestamp``
-(both may be None). Each format lives in its own module and exposes ``FORMAT_ID``, ``LABEL``,
-``detect(text) -> bool`` and ``parse(text) -> ParsedTranscript``.
+A turn is a dict (stored as JSON on ``Transcript.turns``):
+``index``, ``role`` (system, developer, user, assistant, tool), ``content`` (text),
+``tool_calls`` (list of {id, name, arguments}), ``tool_call_id`` (on tool results), ``reasoning``,
+``timestamp`` (ISO 8601 string) and ``raw`` (blocks we do not model, kept as {type, data} rather
+than dropped). Build turns with ``make_turn``.
+
+Each format is one module in this package exposing ``FORMAT_ID``, ``LABEL``,
+``detect(source) -> bool`` and ``parse(source, *, sample=None) -> ParsedTranscript``; a parser
+raises only ``TranscriptError`` for input it cannot read.
 """
 
 from __future__ import annotations
 
+import importlib
+import io
+import json
+import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 
+# Detection order: the most specific formats first, the catch-alls last.
+FORMAT_MODULES = ("plain_text",)
+
 
 class TranscriptError(ValueError):
     """A transcript that cannot be read, with where and why."""
 
-    def __init__(self, message: str, *, line: int | None = None, format_id: str | None = None) -> None:
-        self.line = line
-        self.format_id = format_id
-        super().__init__(f"Line {line}: {message}" if line else message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        turn: int | None = None,
+        field: str | None = None,
+        format_id: str | None = None,
+    ) -> None:
+        self.message = message
+        self.line, self.turn, self.field, self.format_id = line, turn, field, format_id
+        where = []
+        if line is not None:
+            where.append(f"Line {line}")
+        if turn is not None:
+            where.append(f"turn {turn}")
+        if field:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "detail": str(self),
+            "format": self.format_id,
+            "line": self.line,
+            "turn": self.turn,
+            "field": self.field,
+        }
 
 
 @dataclass
@@ -29,18 +67,114 @@ class ParsedTranscript:
     format: str
     turns: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Sources holding several conversations (eval logs, exports) list them; ``sample`` is the one parsed.
+    samples: list[dict] = field(default_factory=list)
+    sample: str | None = None
 
 
-def make_turn(index: int, role: str, content: str, **extra: object) -> dict:
+def make_turn(
+    index: int,
+    role: str,
+    content: str,
+    *,
+    tool_calls: list[dict] | None = None,
+    tool_call_id: str | None = None,
+    reasoning: str | None = None,
+    timestamp: str | None = None,
+    raw: list[dict] | None = None,
+) -> dict:
+    if role not in ROLES:
+        raise TranscriptError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}", turn=index)
     return {
         "index": index,
         "role": role,
         "content": content,
-        "tool_calls": extra.get("tool_calls", []),
-        "tool_call_id": extra.get("tool_call_id"),
-        "reasoning": extra.get("reasoning"),
-        "timestamp": extra.get("timestamp"),
+        "tool_calls": tool_calls or [],
+        "tool_call_id": tool_call_id,
+        "reasoning": reasoning,
+        "timestamp": timestamp,
+        "raw": raw or [],
     }
+
+
+def tool_call(call_id: str | None, name: str, arguments: Any) -> dict:
+    """A tool call; ``arguments`` is kept as given when it is not valid JSON (never fail on it)."""
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            pass
+    return {"id": call_id, "name": name, "arguments": arguments}
+
+
+class Source:
+    """The uploaded bytes, with lazily decoded views; each view raises TranscriptError when it fails."""
+
+    def __init__(self, data: bytes, filename: str = "") -> None:
+        self.data = data
+        self.filename = filename
+
+    @cached_property
+    def text(self) -> str:
+        return decode(self.data)
+
+    @cached_property
+    def json(self) -> Any:
+        return load_json(self.text)
+
+    @cached_property
+    def is_json(self) -> bool:
+        head = self.data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not head[:1] in (b"{", b"["):
+            return False
+        try:
+            self.json  # noqa: B018 - parsed once and cached for the parser
+        except TranscriptError:
+            return False
+        return True
+
+    @cached_property
+    def jsonl(self) -> list[Any]:
+        """One JSON value per non-blank line; a bad line names its number."""
+        records = []
+        for number, line in enumerate(self.text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    records.append(load_json(line))
+                except TranscriptError as exc:
+                    raise TranscriptError(exc.message, line=number) from None
+        return records
+
+    @cached_property
+    def is_jsonl(self) -> bool:
+        if self.is_json or not self.data.lstrip()[:1] == b"{":
+            return False
+        try:
+            return bool(self.jsonl) and all(isinstance(r, dict) for r in self.jsonl)
+        except TranscriptError:
+            return False
+
+    @cached_property
+    def is_zip(self) -> bool:
+        return self.data[:4] == b"PK\x03\x04"
+
+    def zip(self) -> zipfile.ZipFile:
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(self.data))
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise TranscriptError(f"The archive cannot be read: {exc}.") from None
+        members = archive.infolist()
+        if len(members) > settings.TRANSCRIPT_MAX_ARCHIVE_MEMBERS:
+            raise TranscriptError(
+                f"The archive has {len(members)} members; the limit is {settings.TRANSCRIPT_MAX_ARCHIVE_MEMBERS}."
+            )
+        declared = sum(member.file_size for member in members)
+        if declared > settings.TRANSCRIPT_MAX_UNCOMPRESSED_BYTES:
+            raise TranscriptError(
+                f"The archive unpacks to {declared // 1_000_000} MB; "
+                f"the limit is {settings.TRANSCRIPT_MAX_UNCOMPRESSED_BYTES // 1_000_000} MB."
+            )
+        return archive
 
 
 def decode(data: bytes) -> str:
@@ -50,7 +184,7 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise TranscriptError(
             f"The file is not UTF-8 text (undecodable byte at position {exc.start})."
-        ) from exc
+        ) from None
     check_text(text)
     return text
 
@@ -61,37 +195,62 @@ def check_text(text: str) -> None:
         raise TranscriptError("The transcript contains a NUL character; is it a binary file?", line=line)
 
 
-def formats() -> list:
-    from incidents.transcripts import plain_text
+def load_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TranscriptError(f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+    except RecursionError:
+        raise TranscriptError("The JSON is nested too deeply to read.") from None
 
-    return [plain_text]
+
+def formats() -> list:
+    return [importlib.import_module(f"incidents.transcripts.{name}") for name in FORMAT_MODULES]
 
 
 def format_choices() -> list[tuple[str, str]]:
     return [(module.FORMAT_ID, module.LABEL) for module in formats()]
 
 
-def parse(text: str, format_id: str | None = None) -> ParsedTranscript:
-    """Parse ``text`` in the named format, or the first format that recognises it."""
-    check_text(text)
-    if len(text.encode()) > settings.TRANSCRIPT_MAX_BYTES:
+def parse(
+    data: bytes | str, format_id: str | None = None, *, sample: str | None = None, filename: str = ""
+) -> ParsedTranscript:
+    """Parse ``data`` in the named format, or in the first format that recognises it."""
+    raw = data.encode() if isinstance(data, str) else data
+    limit = settings.TRANSCRIPT_MAX_BYTES
+    if len(raw) > limit:
         raise TranscriptError(
-            f"The transcript is larger than {settings.TRANSCRIPT_MAX_BYTES // 1_000_000} MB."
+            f"The transcript is {len(raw) / 1_000_000:.1f} MB; the limit is {limit // 1_000_000} MB."
         )
+    source = Source(raw, filename)
     modules = formats()
     if format_id:
-        chosen = [m for m in modules if format_id == m.FORMAT_ID]
-        if not chosen:
+        chosen = next((m for m in modules if m.FORMAT_ID == format_id), None)
+        if chosen is None:
             known = ", ".join(m.FORMAT_ID for m in modules)
             raise TranscriptError(f"Unknown transcript format {format_id!r}; known formats: {known}.")
     else:
-        chosen = [m for m in modules if m.detect(text)]
-        if not chosen:
+        if not source.is_zip:
+            source.text  # noqa: B018 - refuse undecodable or NUL-bearing text before any detection
+        chosen = next((m for m in modules if m.detect(source)), None)
+        if chosen is None:
             raise TranscriptError(
-                "The transcript format was not recognised. Plain text needs speaker labels at the "
-                "start of lines, such as “User:” and “Assistant:”."
+                "The transcript format was not recognised. Name the format, or for plain text put "
+                "speaker labels at the start of lines, such as “User:” and “Assistant:”."
             )
-    parsed = chosen[0].parse(text)
+    try:
+        parsed = chosen.parse(source, sample=sample)
+    except TranscriptError as exc:
+        exc.format_id = exc.format_id or chosen.FORMAT_ID
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        # A parser bug or a shape no parser expected: still a clear refusal, never a server error.
+        raise TranscriptError(
+            f"The {chosen.LABEL} transcript has an unexpected structure ({type(exc).__name__}: {exc}).",
+            format_id=chosen.FORMAT_ID,
+        ) from exc
+    if not parsed.turns:
+        raise TranscriptError("The transcript holds no turns.", format_id=chosen.FORMAT_ID)
     if len(parsed.turns) > settings.TRANSCRIPT_MAX_TURNS:
         raise TranscriptError(
             f"The transcript has {len(parsed.turns)} turns; the limit is {settings.TRANSCRIPT_MAX_TURNS}.",

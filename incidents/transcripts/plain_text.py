@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from incidents.transcripts import ParsedTranscript, TranscriptError, make_turn
+from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn
 
 FORMAT_ID = "plain-text"
 LABEL = "Plain text with speaker labels"
@@ -41,11 +41,14 @@ def _speaker(line: str) -> tuple[str, str] | None:
     return role, (match["rest"] or "")
 
 
-def detect(text: str) -> bool:
-    return any(_speaker(line) for line in text.splitlines()[:200])
+def detect(source: Source) -> bool:
+    if source.is_json or source.is_jsonl:
+        return False
+    return any(_speaker(line) for line in source.text.splitlines()[:200])
 
 
-def parse(text: str) -> ParsedTranscript:
+def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
+    text = source.text
     turns: list[dict] = []
     warnings: list[str] = []
     role: str | None = None
