@@ -13,6 +13,7 @@ raises only ``TranscriptError`` for input it cannot read.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
@@ -100,10 +101,8 @@ def make_turn(
 def tool_call(call_id: str | None, name: str, arguments: Any) -> dict:
     """A tool call; ``arguments`` is kept as given when it is not valid JSON (never fail on it)."""
     if isinstance(arguments, str):
-        try:
+        with contextlib.suppress(ValueError):
             arguments = json.loads(arguments)
-        except ValueError:
-            pass
     return {"id": call_id, "name": name, "arguments": arguments}
 
 
@@ -125,7 +124,7 @@ class Source:
     @cached_property
     def is_json(self) -> bool:
         head = self.data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not head[:1] in (b"{", b"["):
+        if head[:1] not in (b"{", b"["):
             return False
         try:
             self.json  # noqa: B018 - parsed once and cached for the parser
@@ -147,7 +146,7 @@ class Source:
 
     @cached_property
     def is_jsonl(self) -> bool:
-        if self.is_json or not self.data.lstrip()[:1] == b"{":
+        if self.is_json or self.data.lstrip()[:1] != b"{":
             return False
         try:
             return bool(self.jsonl) and all(isinstance(r, dict) for r in self.jsonl)
@@ -164,10 +163,9 @@ class Source:
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise TranscriptError(f"The archive cannot be read: {exc}.") from None
         members = archive.infolist()
-        if len(members) > settings.TRANSCRIPT_MAX_ARCHIVE_MEMBERS:
-            raise TranscriptError(
-                f"The archive has {len(members)} members; the limit is {settings.TRANSCRIPT_MAX_ARCHIVE_MEMBERS}."
-            )
+        most = settings.TRANSCRIPT_MAX_ARCHIVE_MEMBERS
+        if len(members) > most:
+            raise TranscriptError(f"The archive has {len(members)} members; the limit is {most}.")
         declared = sum(member.file_size for member in members)
         if declared > settings.TRANSCRIPT_MAX_UNCOMPRESSED_BYTES:
             raise TranscriptError(
@@ -225,7 +223,7 @@ def parse(
     source = Source(raw, filename)
     modules = formats()
     if format_id:
-        chosen = next((m for m in modules if m.FORMAT_ID == format_id), None)
+        chosen = next((m for m in modules if format_id == m.FORMAT_ID), None)
         if chosen is None:
             known = ", ".join(m.FORMAT_ID for m in modules)
             raise TranscriptError(f"Unknown transcript format {format_id!r}; known formats: {known}.")
