@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from incidents.models import Incident, IncidentEvent
+from incidents.transcripts import ROLES, format_choices
 
 
 class SeveritySerializer(serializers.Serializer):
@@ -85,3 +86,70 @@ class IncidentDetailSerializer(IncidentListSerializer):
 
     def get_timeline(self, incident: Incident) -> list[dict]:
         return TimelineEventSerializer(incident.events.filter(public=True), many=True).data
+
+
+class ToolCallSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    arguments = serializers.JSONField(help_text="An object when the source gave valid JSON, else the text as given.")
+
+
+class RawBlockSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    data = serializers.JSONField()
+
+
+class TurnSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=ROLES)
+    content = serializers.CharField(allow_blank=True)
+    tool_calls = ToolCallSerializer(many=True)
+    tool_call_id = serializers.CharField(allow_null=True)
+    reasoning = serializers.CharField(allow_null=True)
+    timestamp = serializers.CharField(allow_null=True)
+    raw = RawBlockSerializer(many=True, help_text="Blocks of the source that have no normalised field.")
+
+
+class SampleSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField(allow_blank=True)
+
+
+class TranscriptParseRequestSerializer(serializers.Serializer):
+    content = serializers.CharField(
+        required=False, trim_whitespace=False, help_text="The transcript as text (JSON, JSONL or plain text)."
+    )
+    file = serializers.FileField(
+        required=False, help_text="The transcript as a file (multipart), e.g. an .eval archive."
+    )
+    format = serializers.ChoiceField(
+        choices=[], required=False, help_text="A format id; detected automatically when left out."
+    )
+    sample = serializers.CharField(
+        required=False, help_text="Which sample or conversation to parse, where there are several."
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["format"].choices = format_choices()
+
+    def validate(self, attrs: dict) -> dict:
+        if ("content" in attrs) == ("file" in attrs):
+            raise serializers.ValidationError("Send the transcript as either `content` or `file`, not both or neither.")
+        return attrs
+
+
+class ParsedTranscriptSerializer(serializers.Serializer):
+    format = serializers.CharField()
+    turns = TurnSerializer(many=True)
+    warnings = serializers.ListField(child=serializers.CharField())
+    samples = SampleSerializer(many=True)
+    sample = serializers.CharField(allow_null=True)
+
+
+class TranscriptErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    format = serializers.CharField(allow_null=True, help_text="The format tried.")
+    line = serializers.IntegerField(allow_null=True)
+    turn = serializers.IntegerField(allow_null=True)
+    field = serializers.CharField(allow_null=True)
