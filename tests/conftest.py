@@ -19,9 +19,7 @@ PATH_TO_PUBLISHED = [
     Status.PUBLISHED,
 ]
 
-TRANSCRIPT = (
-    "User: Summarise my inbox, but don't delete anything.\nAssistant: Done. I deleted 212 old emails.\n"
-)
+TRANSCRIPT = "User: Summarise my inbox, but don't delete anything.\nAssistant: Done. I deleted 212 old emails.\n"
 
 
 def incident_fields(**overrides) -> dict:
@@ -63,9 +61,7 @@ def make_incident(db):
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_user(
-        "triager", password="pw-triager-123", is_staff=True, is_superuser=True
-    )
+    return django_user_model.objects.create_user("triager", password="pw-triager-123", is_staff=True, is_superuser=True)
 
 
 CHROMIUM_ARGS = [

@@ -30,9 +30,7 @@ from incidents.severity import (
 KEYS = [metric.key for metric in METRICS]
 ALL_VECTORS = [SeverityVector(*combo) for combo in itertools.product(*[m.codes for m in METRICS])]
 
-vectors = st.tuples(*[st.sampled_from(metric.codes) for metric in METRICS]).map(
-    lambda combo: SeverityVector(*combo)
-)
+vectors = st.tuples(*[st.sampled_from(metric.codes) for metric in METRICS]).map(lambda combo: SeverityVector(*combo))
 
 # Every vector quoted in docs/severity.md, with the score and band printed there.
 WORKED_EXAMPLES = [
@@ -226,9 +224,7 @@ def test_it_validates_values_on_construction():
 
 def test_it_rejects_a_non_string_value_on_construction():
     values = SeverityVector.parse(CANONICAL).as_dict() | {"harm": None}
-    with pytest.raises(
-        SeverityVectorError, match=r"^HM:None is not a valid value; expected one of N, L, S, C$"
-    ):
+    with pytest.raises(SeverityVectorError, match=r"^HM:None is not a valid value; expected one of N, L, S, C$"):
         SeverityVector(**values)
 
 

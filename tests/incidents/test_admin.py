@@ -53,9 +53,7 @@ def test_it_moves_an_incident_through_the_workflow(staff_client, make_incident):
     assert response.status_code == 302, response.context["adminform"].form.errors
     incident.refresh_from_db()
     assert incident.status == Status.TRIAGE
-    assert (
-        incident.events.filter(action=IncidentEvent.Action.TRANSITION, to_status=Status.TRIAGE).count() == 1
-    )
+    assert incident.events.filter(action=IncidentEvent.Action.TRANSITION, to_status=Status.TRIAGE).count() == 1
 
 
 def test_it_refuses_a_rejection_without_reason(staff_client, make_incident):

@@ -5,10 +5,7 @@ from incidents.models import Status
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = (
-    "User: never run scripts\n"
-    'Assistant: <script>alert("x")</script> {{ secret }} <img src=x onerror=alert(1)>\n'
-)
+HOSTILE = 'User: never run scripts\nAssistant: <script>alert("x")</script> {{ secret }} <img src=x onerror=alert(1)>\n'
 
 
 def test_it_shows_a_published_incident_with_its_timeline(client, make_incident):

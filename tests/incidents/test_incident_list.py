@@ -48,9 +48,7 @@ def test_it_filters_by_vendor(client, make_incident):
 
 def test_it_searches_text(client, make_incident):
     match = make_incident(Status.PUBLISHED, title="Agent rewrote the shutdown script")
-    miss = make_incident(
-        Status.PUBLISHED, title="Agent deleted mail", instruction="keep", action_taken="deleted"
-    )
+    miss = make_incident(Status.PUBLISHED, title="Agent deleted mail", instruction="keep", action_taken="deleted")
     response = client.get("/incidents/", {"q": "shutdown"})
     assert match.public_id.encode() in response.content and miss.public_id.encode() not in response.content
 
@@ -68,9 +66,7 @@ def test_it_pages_with_a_cursor(client, make_incident):
     assert first.context["next_url"]
     second = client.get(first.context["next_url"])
     assert len(second.context["incidents"]) == 5
-    shown = {i.public_id for i in first.context["incidents"]} | {
-        i.public_id for i in second.context["incidents"]
-    }
+    shown = {i.public_id for i in first.context["incidents"]} | {i.public_id for i in second.context["incidents"]}
     assert shown == {i.public_id for i in incidents}
 
 

@@ -18,9 +18,7 @@ def test_it_shows_the_reporter_their_incident(client, make_incident):
 
 def test_it_tells_the_reporter_why_it_was_rejected(client, make_incident):
     incident = make_incident()
-    workflow.transition(
-        incident, Status.REJECTED, actor=None, reason="Not an override: the user never said no."
-    )
+    workflow.transition(incident, Status.REJECTED, actor=None, reason="Not an override: the user never said no.")
     response = client.get(incident.get_receipt_url())
     assert b"Not an override: the user never said no." in response.content
 

@@ -21,9 +21,7 @@ def fill_required(page) -> None:
     page.get_by_label("AI system (as reported)").fill("MailPilot 2")
     page.get_by_label("Deployment context").select_option("email_agent")
     page.get_by_label("Environment").select_option("production")
-    page.get_by_label("The instruction the AI was given").fill(
-        "Summarise my inbox but don't delete anything."
-    )
+    page.get_by_label("The instruction the AI was given").fill("Summarise my inbox but don't delete anything.")
     page.get_by_label("Where the instruction was given").select_option("user_turn")
     page.get_by_label("What the AI did instead").fill("It deleted 212 emails.")
     page.get_by_label("Could it be undone?").select_option("irreversible")
@@ -83,10 +81,7 @@ def test_it_calculates_the_severity_live(live_server, page):
     for key, value in choices.items():
         page.locator(f"select[name=severity_{key}]").select_option(value)
     fieldset = page.locator("[data-severity-calculator]")
-    assert (
-        fieldset.locator("[data-severity-vector]").inner_text()
-        == "OVR:1.0/IN:E/AC:T/RV:I/SC:U/HM:S/DC:O/AK:Y"
-    )
+    assert fieldset.locator("[data-severity-vector]").inner_text() == "OVR:1.0/IN:E/AC:T/RV:I/SC:U/HM:S/DC:O/AK:Y"
     from incidents.severity import SeverityVector
 
     expected = SeverityVector.parse("OVR:1.0/IN:E/AC:T/RV:I/SC:U/HM:S/DC:O/AK:Y")

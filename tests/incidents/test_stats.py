@@ -21,12 +21,8 @@ def test_it_counts_published_incidents_only(client, make_incident):
 
 def test_it_groups_by_month_of_publication(make_incident):
     first, second = make_incident(Status.PUBLISHED), make_incident(Status.PUBLISHED)
-    Incident.objects.filter(pk=first.pk).update(
-        published_at=timezone.datetime(2026, 1, 15, tzinfo=timezone.UTC)
-    )
-    Incident.objects.filter(pk=second.pk).update(
-        published_at=timezone.datetime(2026, 3, 2, tzinfo=timezone.UTC)
-    )
+    Incident.objects.filter(pk=first.pk).update(published_at=timezone.datetime(2026, 1, 15, tzinfo=timezone.UTC))
+    Incident.objects.filter(pk=second.pk).update(published_at=timezone.datetime(2026, 3, 2, tzinfo=timezone.UTC))
     assert [(row.label, row.count) for row in stats.by_month()] == [("2026-01", 1), ("2026-03", 1)]
 
 
