@@ -153,3 +153,17 @@ class TranscriptErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField(allow_null=True)
     turn = serializers.IntegerField(allow_null=True)
     field = serializers.CharField(allow_null=True)
+
+
+class PublicTranscriptSerializer(serializers.Serializer):
+    format = serializers.CharField()
+    sha256 = serializers.CharField(help_text="SHA-256 of the raw upload, kept unchanged by staff.")
+    instruction_turn = serializers.IntegerField(allow_null=True)
+    violation_turns = serializers.ListField(child=serializers.IntegerField())
+    redaction_counts = serializers.DictField(child=serializers.IntegerField())
+    turns = TurnSerializer(many=True, source="redacted_turns")
+
+
+class IncidentTranscriptSerializer(serializers.Serializer):
+    public_id = serializers.CharField()
+    transcripts = PublicTranscriptSerializer(many=True)

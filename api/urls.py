@@ -8,6 +8,7 @@ app_name = "api"
 urlpatterns = [
     path("incidents/", views.IncidentList.as_view(), name="incident-list"),
     path("incidents/<str:public_id>/", views.IncidentDetail.as_view(), name="incident-detail"),
+    path("incidents/<str:public_id>/transcript/", views.IncidentTranscript.as_view(), name="incident-transcript"),
     path("transcripts/parse/", views.TranscriptParse.as_view(), name="transcript-parse"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the docs work under our CSP.

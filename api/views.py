@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from api.serializers import (
     IncidentDetailSerializer,
     IncidentListSerializer,
+    IncidentTranscriptSerializer,
     ParsedTranscriptSerializer,
     TranscriptErrorSerializer,
     TranscriptParseRequestSerializer,
@@ -22,7 +23,7 @@ from incidents import transcripts
 from incidents.access import public_incidents
 from incidents.filters import IncidentFilter
 from incidents.pagination import PublishedIncidentPagination
-from incidents.transcripts import TranscriptError
+from incidents.transcripts import TranscriptError, megabytes
 
 
 class IncidentList(generics.ListAPIView):
@@ -83,4 +84,14 @@ class TranscriptParse(APIView):
 
 
 def _too_large(limit: int) -> dict:
-    return TranscriptError(f"The transcript is larger than the {limit // 1_000_000} MB limit.").as_dict()
+    return TranscriptError(f"The transcript is larger than the {megabytes(limit)} limit.").as_dict()
+
+
+class IncidentTranscript(generics.RetrieveAPIView):
+    """The redacted, normalised transcripts of one published incident, with the instruction and violation marks."""
+
+    serializer_class = IncidentTranscriptSerializer
+    lookup_field = "public_id"
+
+    def get_queryset(self):
+        return public_incidents().prefetch_related("transcripts")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from incidents import workflow
 from incidents.models import (
@@ -105,12 +109,26 @@ class ReporterNoteInline(admin.TabularInline):
         return False
 
 
-class TranscriptInline(admin.TabularInline):
+class TranscriptInline(admin.StackedInline):
     model = Transcript
     extra = 0
     can_delete = False
-    fields = ["format", "original_filename", "size", "sha256", "instruction_turn", "violation_turns"]
-    readonly_fields = ["format", "original_filename", "size", "sha256"]
+    fields = [
+        "format",
+        "raw_download",
+        "size",
+        "sha256",
+        "instruction_turn",
+        "violation_turns",
+        "redaction_terms",
+        "redaction_counts",
+    ]
+    readonly_fields = ["format", "raw_download", "size", "sha256", "redaction_counts"]
+
+    @admin.display(description="Raw upload")
+    def raw_download(self, transcript: Transcript) -> str:
+        url = reverse("admin:incidents_transcript_raw", args=[transcript.pk])
+        return format_html('<a href="{}">Download the original</a> {}', url, transcript.original_filename)
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -202,6 +220,28 @@ class IncidentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # incidents are never deleted; rejected ones stay as tombstones
 
+    def get_urls(self):
+        raw = path(
+            "transcripts/<int:transcript_id>/raw/",
+            self.admin_site.admin_view(self.download_raw),
+            name="incidents_transcript_raw",
+        )
+        return [raw, *super().get_urls()]
+
+    def download_raw(self, request: HttpRequest, transcript_id: int) -> FileResponse:
+        """The evidence exactly as uploaded, as an attachment so a browser never renders it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        transcript = get_object_or_404(Transcript, pk=transcript_id)
+        response = FileResponse(
+            transcript.raw.open("rb"),
+            as_attachment=True,
+            filename=transcript.original_filename or f"{transcript.incident.public_id}-transcript.raw",
+            content_type="application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
     def save_model(self, request: HttpRequest, obj: Incident, form: IncidentAdminForm, change: bool) -> None:
         with transaction.atomic():
             if change and "ai_system" in form.changed_data:
@@ -214,9 +254,7 @@ class IncidentAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             target = form.cleaned_data.get("transition_to")
             if target:
-                workflow.transition(
-                    obj, target, actor=request.user, reason=form.cleaned_data["transition_reason"]
-                )
+                workflow.transition(obj, target, actor=request.user, reason=form.cleaned_data["transition_reason"])
                 messages.info(request, f"{obj.public_id} is now {Status(obj.status).label.lower()}.")
 
 

@@ -9,9 +9,22 @@ from django.utils import timezone
 
 from incidents import severity, transcripts
 from incidents.models import Incident, OverrideType
-from incidents.transcripts import ParsedTranscript, TranscriptError
+from incidents.submission import Evidence
+from incidents.transcripts import ParsedTranscript, TranscriptError, megabytes
 
 BLANK = [("", "— choose —")]
+
+
+class TurnIndexesField(forms.Field):
+    """Turn numbers ticked in the transcript preview (checkboxes sharing one name)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        try:
+            return sorted({int(item) for item in value or []})
+        except (TypeError, ValueError):
+            raise forms.ValidationError("Turn numbers must be whole numbers.") from None
 
 
 class SeverityForm(forms.Form):
@@ -55,13 +68,13 @@ class ReportForm(forms.ModelForm):
         required=False,
         strip=False,  # the raw evidence is kept exactly as pasted
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
-        help_text="Paste the conversation with speaker labels at the start of lines, such as "
-        "“User:” and “Assistant:”.",
+        help_text="Paste the conversation with speaker labels at the start of lines, such as “User:” and “Assistant:”.",
     )
     transcript_file = forms.FileField(
         label="…or upload a transcript file",
         required=False,
-        help_text=f"A text file, up to {settings.TRANSCRIPT_MAX_BYTES // 1_000_000} MB. "
+        help_text="Text, JSON or an archive such as an Inspect .eval log, up to "
+        f"{megabytes(settings.TRANSCRIPT_MAX_BYTES)}. "
         "The original file is kept unchanged and only staff can see it.",
     )
     transcript_format = forms.ChoiceField(
@@ -69,6 +82,16 @@ class ReportForm(forms.ModelForm):
         choices=[("", "Detect automatically"), *transcripts.format_choices()],
         required=False,
     )
+    redaction_terms = forms.CharField(
+        label="Also redact these words (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5_000,
+        help_text="One per line: names, addresses, anything else that identifies someone. Emails, phone "
+        "numbers, card numbers, IP addresses and secrets are redacted automatically.",
+    )
+    instruction_turn = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    violation_turns = TurnIndexesField(required=False)
     reporter_email = forms.EmailField(
         label="Your email (optional)",
         required=False,
@@ -168,8 +191,7 @@ class ReportForm(forms.ModelForm):
         upload = self.cleaned_data.get("transcript_file")
         if upload and upload.size > settings.TRANSCRIPT_MAX_BYTES:
             raise forms.ValidationError(
-                f"The file is {upload.size / 1_000_000:.1f} MB; the limit is "
-                f"{settings.TRANSCRIPT_MAX_BYTES // 1_000_000} MB."
+                f"The file is {megabytes(upload.size)}; the limit is {megabytes(settings.TRANSCRIPT_MAX_BYTES)}."
             )
         return upload
 
@@ -180,10 +202,13 @@ class ReportForm(forms.ModelForm):
             self.data = self.data.copy()
             self.data["transcript_text"] = ""
             raise forms.ValidationError(
-                f"The pasted transcript is larger than {settings.TRANSCRIPT_MAX_BYTES // 1_000_000} MB. "
+                f"The pasted transcript is larger than {megabytes(settings.TRANSCRIPT_MAX_BYTES)}. "
                 "Paste the part that shows the instruction and the override, or upload the file."
             )
         return text
+
+    def clean_redaction_terms(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["redaction_terms"].splitlines() if line.strip()]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -207,7 +232,43 @@ class ReportForm(forms.ModelForm):
                 )
         except TranscriptError as exc:
             self.add_error("transcript_file" if upload else "transcript_text", str(exc))
+        self._check_marks(cleaned)
         return cleaned
+
+    def _check_marks(self, cleaned: dict) -> None:
+        if self.parsed_transcript is None:
+            cleaned["instruction_turn"], cleaned["violation_turns"] = None, []
+            return
+        count = len(self.parsed_transcript.turns)
+        marked = [cleaned.get("instruction_turn"), *cleaned.get("violation_turns", [])]
+        if any(index is not None and index >= count for index in marked):
+            self.add_error(None, f"A marked turn does not exist: the transcript has turns 0 to {count - 1}.")
+
+    def evidence(self) -> Evidence | None:
+        """The transcript as the reporter gave it, with their marks and redaction terms."""
+        if self.parsed_transcript is None or self.raw_transcript is None:
+            return None
+        upload = self.cleaned_data.get("transcript_file")
+        return Evidence(
+            raw=self.raw_transcript,
+            parsed=self.parsed_transcript,
+            filename=upload.name if upload else "",
+            instruction_turn=self.cleaned_data.get("instruction_turn"),
+            violation_turns=self.cleaned_data.get("violation_turns", []),
+            redaction_terms=self.cleaned_data.get("redaction_terms", []),
+        )
+
+    def marks(self) -> tuple[int | None, list[int]]:
+        cleaned = getattr(self, "cleaned_data", {})
+        return cleaned.get("instruction_turn"), cleaned.get("violation_turns", [])
+
+    def redacted_preview(self) -> list[dict]:
+        if self.parsed_transcript is None:
+            return []
+        from incidents.redaction import redact_turns
+
+        terms = getattr(self, "cleaned_data", {}).get("redaction_terms", [])
+        return redact_turns(self.parsed_transcript.turns, terms=terms).turns
 
     def keep_uploaded_text(self) -> None:
         """When the form is shown again, a browser cannot re-select the file: keep its text instead."""

@@ -23,6 +23,9 @@ class Vendor(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     website = models.URLField(blank=True)
+    disclosure_days = models.PositiveSmallIntegerField(
+        default=90, help_text="Days between notifying this vendor and publishing without their answer."
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 
@@ -31,6 +34,17 @@ class Vendor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class VendorMembership(models.Model):
+    """A user who speaks for a vendor: they see its incidents from notification on, never reporters."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_membership")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.vendor}"
 
 
 class AISystem(models.Model):
@@ -46,9 +60,7 @@ class AISystem(models.Model):
     class Meta:
         ordering = ["vendor__name", "name"]
         verbose_name = "AI system"
-        constraints = [
-            models.UniqueConstraint(fields=["vendor", "slug"], name="aisystem_unique_slug_per_vendor")
-        ]
+        constraints = [models.UniqueConstraint(fields=["vendor", "slug"], name="aisystem_unique_slug_per_vendor")]
 
     def __str__(self) -> str:
         return f"{self.vendor.name} {self.name}"
@@ -134,9 +146,7 @@ class OverrideType(models.TextChoices):
     OTHER = "other", "Other"
 
 
-SeverityBand = models.TextChoices(
-    "SeverityBand", [(band, label) for band, label in severity.BAND_LABELS.items()]
-)
+SeverityBand = models.TextChoices("SeverityBand", [(band, label) for band, label in severity.BAND_LABELS.items()])
 
 
 class PublicIdSequence(models.Model):
@@ -178,9 +188,7 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
             return self.annotate(search=Incident.search_vector()).filter(
                 search=SearchQuery(text, config="english", search_type="websearch")
             )
-        return self.filter(
-            Q(title__icontains=text) | Q(instruction__icontains=text) | Q(action_taken__icontains=text)
-        )
+        return self.filter(Q(title__icontains=text) | Q(instruction__icontains=text) | Q(action_taken__icontains=text))
 
 
 class Incident(models.Model):
@@ -196,9 +204,7 @@ class Incident(models.Model):
     system_name_reported = models.CharField("AI system (as reported)", max_length=200)
     system_version_reported = models.CharField("version (as reported)", max_length=100, blank=True)
     # Staff link the typed system to a canonical one; vendor is copied so lists filter on one index.
-    ai_system = models.ForeignKey(
-        AISystem, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
-    )
+    ai_system = models.ForeignKey(AISystem, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents")
     vendor = models.ForeignKey(
         Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents", editable=False
     )
@@ -217,12 +223,28 @@ class Incident(models.Model):
     vendor_severity_vector = models.CharField(max_length=60, blank=True)
     # The effective rating (the triager's once given, else the reporter's), kept in columns so
     # lists filter and sort on an index instead of parsing vectors.
-    severity_score = models.DecimalField(
-        max_digits=3, decimal_places=1, null=True, blank=True, editable=False
-    )
+    severity_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True, editable=False)
     severity_band = models.CharField(max_length=10, choices=SeverityBand.choices, blank=True, editable=False)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED, editable=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_incidents"
+    )
+    # A duplicate is kept as a supplemental report of its canonical incident, never thrown away.
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supplemental_reports", editable=False
+    )
+    is_reproduction = models.BooleanField(
+        default=False, help_text="This supplemental report is a confirmed independent reproduction."
+    )
+    # Maintained when duplicates are merged, so pages never count them per row.
+    report_count = models.PositiveIntegerField(default=1, editable=False)
+    reproduction_count = models.PositiveIntegerField(default=0, editable=False)
+    # Coordinated disclosure.
+    vendor_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disclosure_deadline = models.DateTimeField(null=True, blank=True, editable=False)
+    first_vendor_response_at = models.DateTimeField(null=True, blank=True, editable=False)
+    vendor_statement = models.TextField(blank=True, help_text="The vendor's public statement.")
     receipt_token = models.CharField(max_length=64, unique=True, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
     modified = models.DateTimeField(auto_now=True)
@@ -243,6 +265,9 @@ class Incident(models.Model):
             # Incremental sync (modified_since) and the staff queue.
             models.Index(fields=["modified"], name="incident_modified"),
             models.Index(fields=["status", "created"], name="incident_status_created"),
+            models.Index(fields=["assignee", "status"], name="incident_assignee_status"),
+            # The scheduled publication of overdue incidents.
+            models.Index(fields=["status", "disclosure_deadline"], name="incident_status_deadline"),
             # The full-text GIN index over search_vector() exists on PostgreSQL only: see
             # migration 0002 (SQLite cannot build it and searches with LIKE instead).
         ]
@@ -250,7 +275,25 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"{self.public_id}: {self.title}"
 
+    # Fields only incidents.workflow writes; an ordinary save of a stale copy must not undo a transition.
+    WORKFLOW_FIELDS = frozenset(
+        {
+            "status",
+            "published_at",
+            "duplicate_of",
+            "report_count",
+            "reproduction_count",
+            "vendor_notified_at",
+            "disclosure_deadline",
+            "first_vendor_response_at",
+        }
+    )
+
     def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in self.WORKFLOW_FIELDS
+            ]
         if not self.public_id:
             self.public_id = PublicIdSequence.next_public_id(self.created.year)
         if not self.receipt_token:
@@ -282,27 +325,15 @@ class Incident(models.Model):
 
     @property
     def reporter_severity(self) -> severity.SeverityVector | None:
-        return (
-            severity.SeverityVector.parse(self.reporter_severity_vector)
-            if self.reporter_severity_vector
-            else None
-        )
+        return severity.SeverityVector.parse(self.reporter_severity_vector) if self.reporter_severity_vector else None
 
     @property
     def triager_severity(self) -> severity.SeverityVector | None:
-        return (
-            severity.SeverityVector.parse(self.triager_severity_vector)
-            if self.triager_severity_vector
-            else None
-        )
+        return severity.SeverityVector.parse(self.triager_severity_vector) if self.triager_severity_vector else None
 
     @property
     def vendor_severity(self) -> severity.SeverityVector | None:
-        return (
-            severity.SeverityVector.parse(self.vendor_severity_vector)
-            if self.vendor_severity_vector
-            else None
-        )
+        return severity.SeverityVector.parse(self.vendor_severity_vector) if self.vendor_severity_vector else None
 
     @property
     def reference_urls(self) -> list[str]:
@@ -315,9 +346,7 @@ class Incident(models.Model):
         """The reporter adds information through their receipt page; the audit trail records it."""
         with transaction.atomic():
             note = self.reporter_notes.create(text=text)
-            self.events.create(
-                action=IncidentEvent.Action.REPORTER_NOTE, actor_label="Reporter", public=False
-            )
+            self.events.create(action=IncidentEvent.Action.REPORTER_NOTE, actor_label="Reporter", public=False)
             Incident.objects.filter(pk=self.pk).update(modified=timezone.now())
         return note
 
@@ -346,6 +375,10 @@ class ReporterNote(models.Model):
         return f"Note on {self.incident_id} at {self.created:%Y-%m-%d %H:%M}"
 
 
+def _new_secret() -> str:
+    return secrets.token_hex(32)
+
+
 def transcript_upload_path(transcript: Transcript, filename: str) -> str:
     # The original name is kept in a field; the stored name reveals nothing about the reporter.
     return f"transcripts/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.raw"
@@ -362,6 +395,12 @@ class Transcript(models.Model):
     format = models.CharField(max_length=40)
     turns = models.JSONField(default=list)
     warnings = models.JSONField(default=list, blank=True)
+    # What anyone but staff sees: the turns with personal data and secrets replaced by placeholders.
+    redacted_turns = models.JSONField(default=list, editable=False)
+    redaction_terms = models.JSONField(
+        default=list, blank=True, help_text="Names and other terms to redact, besides what is detected."
+    )
+    redaction_counts = models.JSONField(default=dict, editable=False)
     # Indexes into turns: where the constraint was given and where it was broken.
     instruction_turn = models.PositiveIntegerField(null=True, blank=True)
     violation_turns = models.JSONField(default=list, blank=True)
@@ -372,6 +411,17 @@ class Transcript(models.Model):
 
     def __str__(self) -> str:
         return f"Transcript {self.sha256[:12]} of {self.incident.public_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.redact()
+        super().save(*args, **kwargs)
+
+    def redact(self) -> None:
+        """Recompute the redacted form; it is derived from the turns and terms, never edited."""
+        from incidents.redaction import redact_turns
+
+        redaction = redact_turns(self.turns, terms=self.redaction_terms)
+        self.redacted_turns, self.redaction_counts = redaction.turns, redaction.counts
 
 
 class IncidentEvent(models.Model):
@@ -420,3 +470,157 @@ def actor_label(user: AbstractBaseUser | None) -> str:
     if user is None or not user.is_authenticated:
         return "System"
     return user.get_full_name() or user.get_username()
+
+
+class Comment(models.Model):
+    """The triage thread: internal notes, questions to the reporter, and the reporter's answers."""
+
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", "Internal note"
+        QUESTION = "question", "Question to the reporter"
+        ANSWER = "answer", "Reporter's answer"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="comments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=200)
+    text = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "id"]
+        indexes = [models.Index(fields=["incident", "created"], name="comment_incident_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.incident_id}"
+
+
+class VendorResponse(models.Model):
+    """What a vendor answered about an incident. Statements become public when it is published."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        DISPUTED = "disputed", "Disputed"
+        FIXED = "fixed", "Fixed"
+        WONT_FIX = "wont_fix", "Won't fix"
+        STATEMENT = "statement", "Public statement"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="vendor_responses")
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="responses")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    text = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.vendor}: {self.get_kind_display()} on {self.incident_id}"
+
+
+class OutboxMessage(models.Model):
+    """Work that must not be lost (emails, webhooks), written in the transaction that caused it.
+
+    A relay task delivers it and a periodic sweep retries whatever a broker outage left behind;
+    a worker claims a row with a conditional UPDATE so two workers never send the same message.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook delivery"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    payload = models.JSONField()
+    created = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["available_at"], name="outbox_pending", condition=models.Q(sent_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives signed incident events: a vendor's, or an analyst's tool's (with filters)."""
+
+    vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64, default=_new_secret, editable=False)
+    description = models.CharField(max_length=200, blank=True)
+    # For analysts' tools: the same filters as the public list (vendor, override_type, …).
+    filters = models.JSONField(default=dict, blank=True)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=60)
+    payload = models.JSONField()
+    created = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    response_excerpt = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["endpoint", "-created"], name="delivery_endpoint_created")]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.endpoint}"
+
+
+class ApiToken(models.Model):
+    """An API token: only its HMAC is stored; the prefix is shown so people can tell tokens apart."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class IdempotencyKey(models.Model):
+    """A replayable answer to a POST, kept at least 24 hours (the Stripe model)."""
+
+    owner = models.CharField(max_length=100, help_text="The token prefix, or the client address for anonymous calls.")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_unique_owner_key")]
+        indexes = [models.Index(fields=["created"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.owner}:{self.key}"

@@ -163,9 +163,7 @@ def _missing(codes: list[str]) -> SeverityVectorError:
 
 
 def _invalid_value(metric: Metric, value: object) -> SeverityVectorError:
-    return SeverityVectorError(
-        f"{metric.code}:{value} is not a valid value; expected one of {', '.join(metric.codes)}"
-    )
+    return SeverityVectorError(f"{metric.code}:{value} is not a valid value; expected one of {', '.join(metric.codes)}")
 
 
 @dataclass(frozen=True)
@@ -262,8 +260,7 @@ def formula_for_js() -> dict[str, Any]:
         "prefix": PREFIX,
         "scale": _SCALE,
         "metrics": [
-            {"key": metric.key, "code": metric.code, "weights": dict(WEIGHTS[metric.code])}
-            for metric in METRICS
+            {"key": metric.key, "code": metric.code, "weights": dict(WEIGHTS[metric.code])} for metric in METRICS
         ],
         # Lower bounds in tenths, so the browser never compares decimals.
         "bands": [[name, int(lower * 10)] for name, lower in BANDS],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -19,6 +19,9 @@ class Evidence:
     raw: bytes
     parsed: ParsedTranscript
     filename: str = ""
+    instruction_turn: int | None = None
+    violation_turns: list[int] = field(default_factory=list)
+    redaction_terms: list[str] = field(default_factory=list)
 
 
 def file_incident(
@@ -56,6 +59,9 @@ def attach_transcript(incident: Incident, evidence: Evidence) -> Transcript:
         format=evidence.parsed.format,
         turns=evidence.parsed.turns,
         warnings=evidence.parsed.warnings,
+        instruction_turn=evidence.instruction_turn,
+        violation_turns=evidence.violation_turns,
+        redaction_terms=evidence.redaction_terms,
     )
     # The raw bytes are stored exactly as received; the file name is random (see upload_to).
     transcript.raw.save("upload", ContentFile(evidence.raw), save=False)

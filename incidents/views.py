@@ -13,7 +13,7 @@ from incidents import access, severity, stats
 from incidents.filters import IncidentFilter
 from incidents.forms import ReporterNoteForm, ReportForm, SeverityForm
 from incidents.pagination import InvalidCursor, paginate
-from incidents.submission import Evidence, file_incident
+from incidents.submission import file_incident
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -38,20 +38,14 @@ def report(request: HttpRequest) -> HttpResponse:
     if "preview" in request.POST or "calculate" in request.POST or not valid:
         return _render_report(request, form, severity_form, status=200 if valid else 400)
 
-    evidence = None
-    if form.parsed_transcript is not None and form.raw_transcript is not None:
-        upload = form.cleaned_data.get("transcript_file")
-        evidence = Evidence(form.raw_transcript, form.parsed_transcript, upload.name if upload else "")
     fields = {name: form.cleaned_data[name] for name in ReportForm.Meta.fields}
     incident = file_incident(
         fields=fields,
         reporter_severity=severity_form.cleaned_data["severity_vector"],
-        evidence=evidence,
+        evidence=form.evidence(),
         reporter_email=form.cleaned_data["reporter_email"],
     )
-    messages.success(
-        request, "Thank you: your report is filed. Keep this page's address; it is your receipt."
-    )
+    messages.success(request, "Thank you: your report is filed. Keep this page's address; it is your receipt.")
     return redirect(incident.get_receipt_url())
 
 
@@ -67,6 +61,8 @@ def _render_report(request: HttpRequest, form: ReportForm, severity_form: Severi
             "vector": vector,
             "severity_formula": json.dumps(severity.formula_for_js()),
             "preview": form.parsed_transcript if form.is_bound else None,
+            "preview_turns": form.redacted_preview() if form.is_bound else [],
+            "marks": form.marks(),
         },
         status=status,
     )

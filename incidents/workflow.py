@@ -34,9 +34,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Publishing without the vendor (none known, or the deadline passed) must say why.
     Transition(Status.CONFIRMED, Status.PUBLISHED, "Publish without vendor", reason_required=True),
     Transition(Status.VENDOR_NOTIFIED, Status.VENDOR_RESPONDED, "Record vendor response"),
-    Transition(
-        Status.VENDOR_NOTIFIED, Status.PUBLISHED, "Publish before vendor response", reason_required=True
-    ),
+    Transition(Status.VENDOR_NOTIFIED, Status.PUBLISHED, "Publish before vendor response", reason_required=True),
     Transition(Status.VENDOR_RESPONDED, Status.PUBLISHED, "Publish"),
     Transition(Status.PUBLISHED, Status.RESOLVED, "Mark resolved"),
     # Reopening sends an incident back to triage, always with a reason.

@@ -27,7 +27,21 @@ from django.conf import settings
 ROLES = ("system", "developer", "user", "assistant", "tool")
 
 # Detection order: the most specific formats first, the catch-alls last.
-FORMAT_MODULES = ("plain_text",)
+FORMAT_MODULES = (
+    "inspect_eval",
+    "otel_genai",
+    "claude_code",
+    "codex_cli",
+    "chatgpt_export",
+    "langchain",
+    "sharegpt",
+    "gemini",
+    "openai_responses",
+    "anthropic_messages",
+    "openai_chat",
+    "jsonl_messages",
+    "plain_text",
+)
 
 
 class TranscriptError(ValueError):
@@ -98,9 +112,12 @@ def make_turn(
     }
 
 
-def tool_call(call_id: str | None, name: str, arguments: Any) -> dict:
-    """A tool call; ``arguments`` is kept as given when it is not valid JSON (never fail on it)."""
-    if isinstance(arguments, str):
+def tool_call(call_id: str | None, name: str, arguments: Any, *, parse_json: bool = True) -> dict:
+    """A tool call; ``arguments`` is kept as given when it is not valid JSON (never fail on it).
+
+    ``parse_json=False`` keeps free-text input (custom tools) as text even when it looks like JSON.
+    """
+    if parse_json and isinstance(arguments, str):
         with contextlib.suppress(ValueError):
             arguments = json.loads(arguments)
     return {"id": call_id, "name": name, "arguments": arguments}
@@ -136,7 +153,8 @@ class Source:
     def jsonl(self) -> list[Any]:
         """One JSON value per non-blank line; a bad line names its number."""
         records = []
-        for number, line in enumerate(self.text.splitlines(), start=1):
+        # Split on newlines only: JSON may hold U+2028 and other characters splitlines() breaks on.
+        for number, line in enumerate(self.text.split("\n"), start=1):
             if line.strip():
                 try:
                     records.append(load_json(line))
@@ -154,13 +172,21 @@ class Source:
             return False
 
     @cached_property
+    def is_text(self) -> bool:
+        try:
+            self.text  # noqa: B018 - decoded once and cached
+        except TranscriptError:
+            return False
+        return True
+
+    @cached_property
     def is_zip(self) -> bool:
         return self.data[:4] == b"PK\x03\x04"
 
     def zip(self) -> zipfile.ZipFile:
         try:
             archive = zipfile.ZipFile(io.BytesIO(self.data))
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
             raise TranscriptError(f"The archive cannot be read: {exc}.") from None
         members = archive.infolist()
         most = settings.TRANSCRIPT_MAX_ARCHIVE_MEMBERS
@@ -169,10 +195,15 @@ class Source:
         declared = sum(member.file_size for member in members)
         if declared > settings.TRANSCRIPT_MAX_UNCOMPRESSED_BYTES:
             raise TranscriptError(
-                f"The archive unpacks to {declared // 1_000_000} MB; "
-                f"the limit is {settings.TRANSCRIPT_MAX_UNCOMPRESSED_BYTES // 1_000_000} MB."
+                f"The archive unpacks to {megabytes(declared)}; "
+                f"the limit is {megabytes(settings.TRANSCRIPT_MAX_UNCOMPRESSED_BYTES)}."
             )
         return archive
+
+
+def megabytes(size: int) -> str:
+    """A size as people read it, in MiB like the limits are set (a small limit is not "0 MB")."""
+    return f"{size / 1024 / 1024:.1f} MB" if size < 10 * 1024 * 1024 else f"{size // (1024 * 1024)} MB"
 
 
 def decode(data: bytes) -> str:
@@ -180,9 +211,7 @@ def decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise TranscriptError(
-            f"The file is not UTF-8 text (undecodable byte at position {exc.start})."
-        ) from None
+        raise TranscriptError(f"The file is not UTF-8 text (undecodable byte at position {exc.start}).") from None
     check_text(text)
     return text
 
@@ -217,9 +246,7 @@ def parse(
     raw = data.encode() if isinstance(data, str) else data
     limit = settings.TRANSCRIPT_MAX_BYTES
     if len(raw) > limit:
-        raise TranscriptError(
-            f"The transcript is {len(raw) / 1_000_000:.1f} MB; the limit is {limit // 1_000_000} MB."
-        )
+        raise TranscriptError(f"The transcript is {megabytes(len(raw))}; the limit is {megabytes(limit)}.")
     source = Source(raw, filename)
     modules = formats()
     if format_id:
@@ -241,7 +268,9 @@ def parse(
     except TranscriptError as exc:
         exc.format_id = exc.format_id or chosen.FORMAT_ID
         raise
-    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+    except RecursionError:
+        raise TranscriptError("The transcript is nested too deeply to read.", format_id=chosen.FORMAT_ID) from None
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError, NotImplementedError) as exc:
         # A parser bug or a shape no parser expected: still a clear refusal, never a server error.
         raise TranscriptError(
             f"The {chosen.LABEL} transcript has an unexpected structure ({type(exc).__name__}: {exc}).",

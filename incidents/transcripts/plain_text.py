@@ -42,7 +42,7 @@ def _speaker(line: str) -> tuple[str, str] | None:
 
 
 def detect(source: Source) -> bool:
-    if source.is_json or source.is_jsonl:
+    if source.is_zip or not source.is_text or source.is_json or source.is_jsonl:
         return False
     return any(_speaker(line) for line in source.text.splitlines()[:200])
 
@@ -77,7 +77,5 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
             "No speaker labels such as “User:” or “Assistant:” were found.", line=1, format_id=FORMAT_ID
         )
     if preamble_end:
-        warnings.append(
-            f"Lines 1–{preamble_end} come before the first speaker label and were not kept as a turn."
-        )
+        warnings.append(f"Lines 1–{preamble_end} come before the first speaker label and were not kept as a turn.")
     return ParsedTranscript(format=FORMAT_ID, turns=turns, warnings=warnings)

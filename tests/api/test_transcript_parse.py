@@ -1,6 +1,6 @@
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 URL = "/api/v1/transcripts/parse/"
 
