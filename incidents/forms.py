@@ -82,6 +82,12 @@ class ReportForm(forms.ModelForm):
         choices=[("", "Detect automatically"), *transcripts.format_choices()],
         required=False,
     )
+    transcript_sample = forms.CharField(
+        label="Sample or conversation",
+        required=False,
+        max_length=200,
+        help_text="For files holding several (eval logs, exports): which one. The first when left empty.",
+    )
     redaction_terms = forms.CharField(
         label="Also redact these words (optional)",
         required=False,
@@ -228,6 +234,7 @@ class ReportForm(forms.ModelForm):
                 self.parsed_transcript = transcripts.parse(
                     self.raw_transcript,
                     cleaned.get("transcript_format") or None,
+                    sample=cleaned.get("transcript_sample") or None,
                     filename=upload.name if upload else "",
                 )
         except TranscriptError as exc:

@@ -433,8 +433,17 @@ class IncidentEvent(models.Model):
     class Action(models.TextChoices):
         SUBMITTED = "incident.submitted", "Submitted"
         TRANSITION = "incident.transition", "Status changed"
-        REPORTER_NOTE = "reporter.note_added", "Reporter added information"
+        EDITED = "incident.edited", "Edited"
         SYSTEM_LINKED = "incident.system_linked", "Linked to AI system"
+        ASSIGNED = "incident.assigned", "Assigned"
+        MERGED = "incident.duplicate_merged", "Duplicate merged in"
+        DEADLINE_EXTENDED = "disclosure.deadline_extended", "Disclosure deadline extended"
+        VENDOR_RESPONSE = "vendor.responded", "Vendor answered"
+        COMMENT = "staff.comment", "Internal note"
+        QUESTION = "staff.question", "Question to the reporter"
+        REPORTER_NOTE = "reporter.note_added", "Reporter added information"
+        REPORTER_ANSWER = "reporter.answered", "Reporter answered"
+        CONTACT_ERASED = "reporter.contact_erased", "Reporter's contact details erased"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=40, choices=Action.choices)
@@ -624,3 +633,107 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}:{self.key}"
+
+
+class StatsRollup(models.Model):
+    """Published incidents counted per month and per every dimension the statistics break down by.
+
+    Rebuilt from the incidents table (after publications and nightly); statistics read only this,
+    so no request ever aggregates the big table.
+    """
+
+    month = models.DateField()
+    vendor = models.ForeignKey(Vendor, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    ai_system = models.ForeignKey(
+        AISystem, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    override_type = models.CharField(max_length=30, choices=OverrideType.choices)
+    environment = models.CharField(max_length=20, choices=Environment.choices)
+    context = models.CharField(max_length=20, choices=Context.choices)
+    severity_band = models.CharField(max_length=10, blank=True)
+    intake_channel = models.CharField(max_length=10, choices=IntakeChannel.choices)
+    reporter_type = models.CharField(max_length=20, choices=ReporterType.choices)
+    incidents = models.PositiveIntegerField()
+    reproductions = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="rollup_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.incidents}"
+
+
+class ResponseTimeRollup(models.Model):
+    """Vendor response times as a histogram of days from notification to first answer.
+
+    Medians come from a few rows instead of every incident.
+    """
+
+    month = models.DateField()
+    vendor = models.ForeignKey(Vendor, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    days = models.PositiveSmallIntegerField()
+    incidents = models.PositiveIntegerField()
+    before_deadline = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "vendor"], name="response_rollup_month_vendor")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.vendor_id}: {self.incidents} in {self.days} days"
+
+
+class StatsRefresh(models.Model):
+    """When the rollups were last rebuilt: the statistics pages say so."""
+
+    finished_at = models.DateTimeField(default=timezone.now)
+    seconds = models.FloatField()
+    rows = models.PositiveIntegerField()
+
+    class Meta:
+        get_latest_by = "finished_at"
+
+    def __str__(self) -> str:
+        return f"Refreshed {self.finished_at:%Y-%m-%d %H:%M}"
+
+
+class Subscription(models.Model):
+    """An analyst follows a vendor, an AI system or an override type and gets an email digest."""
+
+    class Frequency(models.TextChoices):
+        IMMEDIATE = "immediate", "As they are published"
+        WEEKLY = "weekly", "Weekly digest"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions")
+    vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    ai_system = models.ForeignKey(AISystem, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    override_type = models.CharField(max_length=30, choices=OverrideType.choices, blank=True)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(vendor__isnull=False) | Q(ai_system__isnull=False) | ~Q(override_type=""),
+                name="subscription_follows_something",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.vendor or self.ai_system or self.get_override_type_display()}"
+
+
+class DatasetSnapshot(models.Model):
+    """A dated, citable download of all published incidents, with its manifest."""
+
+    created = models.DateTimeField(default=timezone.now)
+    incidents = models.PositiveIntegerField()
+    csv_file = models.FileField(upload_to="datasets/")
+    jsonl_file = models.FileField(upload_to="datasets/")
+    manifest = models.JSONField(help_text="File names, sizes and SHA-256 digests.")
+
+    class Meta:
+        get_latest_by = "created"
+
+    def __str__(self) -> str:
+        return f"Dataset of {self.created:%Y-%m-%d}"

@@ -45,8 +45,6 @@ def file_incident(
         if evidence is not None:
             attach_transcript(incident, evidence)
         workflow.record_submission(incident)
-        if reporter_email:
-            transaction.on_commit(lambda: _acknowledge(incident.pk))
     return incident
 
 
@@ -67,9 +65,3 @@ def attach_transcript(incident: Incident, evidence: Evidence) -> Transcript:
     transcript.raw.save("upload", ContentFile(evidence.raw), save=False)
     transcript.save()
     return transcript
-
-
-def _acknowledge(incident_id: int) -> None:
-    from incidents import tasks
-
-    tasks.send_report_acknowledgement.delay(incident_id)

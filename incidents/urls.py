@@ -1,15 +1,16 @@
 from django.urls import path
 
-from incidents import feeds, views
+from incidents import feeds
+from incidents.views import public
 
 app_name = "incidents"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("report/", views.report, name="report"),
-    path("receipt/<str:token>/", views.receipt, name="receipt"),
-    path("incidents/", views.incident_list, name="list"),
-    path("incidents/<str:public_id>/", views.incident_detail, name="detail"),
-    path("stats/", views.stats_page, name="stats"),
+    path("", public.home, name="home"),
+    path("report/", public.report, name="report"),
+    path("receipt/<str:token>/", public.receipt, name="receipt"),
+    path("incidents/", public.incident_list, name="list"),
+    path("incidents/<str:public_id>/", public.incident_detail, name="detail"),
+    path("stats/", public.stats_page, name="stats"),
     path("feeds/incidents.atom", feeds.PublishedIncidentsFeed(), name="feed"),
 ]

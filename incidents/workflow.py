@@ -1,18 +1,30 @@
-"""The one place an incident's status changes.
+"""The one place an incident's status, and everything that follows from it, changes.
 
-Every change locks the row, checks the transitions table, saves, writes exactly one history row
-and schedules side effects after commit. Web views, the admin and the API all call ``transition``.
+Every action locks the incident row, checks what is allowed, saves, writes exactly one history row
+(``IncidentEvent``) and leaves side effects to ``incidents.notifications`` in the same transaction
+(an outbox, so nothing is lost). Web views, the admin and the API all call these functions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from incidents.models import Incident, IncidentEvent, Status, actor_label
+from incidents.models import (
+    Comment,
+    Incident,
+    IncidentEvent,
+    ReporterContact,
+    Status,
+    VendorResponse,
+    actor_label,
+)
+from incidents.severity import SeverityVector
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,11 @@ PUBLIC_TARGETS = {
 }
 
 
-class TransitionError(Exception):
+class WorkflowError(Exception):
+    """An action that is not allowed now; nothing was changed."""
+
+
+class TransitionError(WorkflowError):
     """A transition that is not allowed from the incident's current status, or lacks a reason."""
 
     def __init__(self, message: str, *, allowed: list[Status]) -> None:
@@ -70,14 +86,30 @@ def find_transition(source: str, target: str) -> Transition | None:
     return next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
 
 
+def _actor(user: AbstractBaseUser | None) -> dict:
+    """The actor columns of a history row: the user (if any) and a copy of their label."""
+    return {
+        "actor": user if user is not None and user.is_authenticated else None,
+        "actor_label": actor_label(user),
+    }
+
+
+def _lock(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
 def record_submission(incident: Incident) -> IncidentEvent:
     """The first history row, written in the same transaction that creates the incident."""
-    return incident.events.create(
+    from incidents import notifications
+
+    event = incident.events.create(
         action=IncidentEvent.Action.SUBMITTED,
         to_status=incident.status,
         actor_label="Reporter",
         data={"intake_channel": incident.intake_channel},
     )
+    notifications.on_submission(incident)
+    return event
 
 
 def transition(
@@ -89,9 +121,11 @@ def transition(
     data: dict | None = None,
 ) -> IncidentEvent:
     """Move ``incident`` to ``target``; raises TransitionError and changes nothing when not allowed."""
+    from incidents import notifications
+
     reason = reason.strip()
     with transaction.atomic():
-        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        locked = _lock(incident)
         allowed = [t.target for t in allowed_transitions(locked.status)]
         step = find_transition(locked.status, target)
         if step is None:
@@ -102,29 +136,241 @@ def transition(
             )
         if step.reason_required and not reason:
             raise TransitionError(f"“{step.label}” needs a reason.", allowed=allowed)
+        if step.target == Status.VENDOR_NOTIFIED and locked.vendor_id is None:
+            raise TransitionError(
+                "Link the incident to an AI system with a known vendor before notifying the vendor.",
+                allowed=allowed,
+            )
 
         now = timezone.now()
         locked.status = step.target
+        changed = ["status", "modified"]
         if step.target == Status.PUBLISHED and locked.published_at is None:
             locked.published_at = now
-        locked.save(update_fields=["status", "published_at", "modified"])
+            changed.append("published_at")
+        if step.target == Status.VENDOR_NOTIFIED and locked.vendor_notified_at is None:
+            locked.vendor_notified_at = now
+            locked.disclosure_deadline = now + timedelta(days=locked.vendor.disclosure_days)
+            changed += ["vendor_notified_at", "disclosure_deadline"]
+        if step.target == Status.VENDOR_RESPONDED and locked.first_vendor_response_at is None:
+            locked.first_vendor_response_at = now
+            changed.append("first_vendor_response_at")
+        locked.save(update_fields=changed)
         event = locked.events.create(
             action=IncidentEvent.Action.TRANSITION,
             from_status=step.source,
             to_status=step.target,
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_label=actor_label(actor),
             reason=reason,
             data=data or {},
             public=step.target in PUBLIC_TARGETS,
             created=now,
+            **_actor(actor),
         )
-        transaction.on_commit(lambda: _after_transition(event.pk))
-    incident.status, incident.published_at = locked.status, locked.published_at
+        notifications.on_transition(event)
+    _refresh(incident, locked)
     return event
 
 
-def _after_transition(event_id: int) -> None:
-    from incidents import tasks
+def _refresh(incident: Incident, locked: Incident) -> None:
+    for name in Incident.WORKFLOW_FIELDS:
+        setattr(incident, name, getattr(locked, name))
 
-    tasks.notify_reporter_of_status.delay(event_id)
+
+def merge_duplicate(
+    incident: Incident,
+    canonical: Incident,
+    *,
+    actor: AbstractBaseUser | None,
+    reason: str = "",
+    reproduction: bool = False,
+) -> IncidentEvent:
+    """Keep ``incident`` as a supplemental report of ``canonical``; the canonical's counts go up."""
+    if canonical.pk == incident.pk:
+        raise WorkflowError("An incident cannot be a duplicate of itself.")
+    if canonical.duplicate_of_id is not None or canonical.status in (Status.DUPLICATE, Status.REJECTED):
+        raise WorkflowError(f"{canonical.public_id} is not a canonical incident; merge into the one it points to.")
+    reason = reason.strip() or f"Duplicate of {canonical.public_id}."
+    with transaction.atomic():
+        event = transition(
+            incident,
+            Status.DUPLICATE,
+            actor=actor,
+            reason=reason,
+            data={"duplicate_of": canonical.public_id, "reproduction": reproduction},
+        )
+        Incident.objects.filter(pk=incident.pk).update(duplicate_of=canonical, is_reproduction=reproduction)
+        Incident.objects.filter(pk=canonical.pk).update(
+            report_count=F("report_count") + 1,
+            reproduction_count=F("reproduction_count") + int(reproduction),
+            modified=timezone.now(),
+        )
+        canonical.events.create(
+            action=IncidentEvent.Action.MERGED,
+            data={"duplicate": incident.public_id, "reproduction": reproduction},
+            public=reproduction,
+            **_actor(actor),
+        )
+    incident.duplicate_of, incident.is_reproduction = canonical, reproduction
+    canonical.refresh_from_db(fields=["report_count", "reproduction_count"])
+    return event
+
+
+def assign(incident: Incident, assignee: AbstractBaseUser | None, *, actor: AbstractBaseUser | None) -> IncidentEvent:
+    from incidents import notifications
+
+    if assignee is not None and not assignee.is_staff:
+        raise WorkflowError("Only staff can be assigned incidents.")
+    with transaction.atomic():
+        locked = _lock(incident)
+        locked.assignee = assignee
+        locked.save(update_fields=["assignee", "modified"])
+        event = locked.events.create(
+            action=IncidentEvent.Action.ASSIGNED,
+            data={"assignee": actor_label(assignee) if assignee else None},
+            **_actor(actor),
+        )
+        if assignee is not None and assignee != actor:
+            notifications.on_assignment(locked, assignee)
+    incident.assignee = assignee
+    return event
+
+
+def extend_deadline(
+    incident: Incident, new_deadline: datetime, *, actor: AbstractBaseUser | None, reason: str
+) -> IncidentEvent:
+    if not reason.strip():
+        raise WorkflowError("Extending a disclosure deadline needs a reason.")
+    with transaction.atomic():
+        locked = _lock(incident)
+        if locked.status not in (Status.VENDOR_NOTIFIED, Status.VENDOR_RESPONDED):
+            raise WorkflowError("Only an incident under disclosure has a deadline to extend.")
+        if new_deadline <= (locked.disclosure_deadline or timezone.now()):
+            raise WorkflowError("The new deadline must be later than the current one.")
+        old = locked.disclosure_deadline
+        locked.disclosure_deadline = new_deadline
+        locked.save(update_fields=["disclosure_deadline", "modified"])
+        event = locked.events.create(
+            action=IncidentEvent.Action.DEADLINE_EXTENDED,
+            reason=reason.strip(),
+            data={"from": old.isoformat() if old else None, "to": new_deadline.isoformat()},
+            **_actor(actor),
+        )
+    incident.disclosure_deadline = new_deadline
+    return event
+
+
+def edit(incident: Incident, changes: dict, *, actor: AbstractBaseUser | None) -> IncidentEvent | None:
+    """Staff edit fields; the history records each change as old → new. Nothing to change, no row."""
+    forbidden = set(changes) & (Incident.WORKFLOW_FIELDS | {"public_id", "receipt_token", "vendor"})
+    if forbidden:
+        raise WorkflowError(f"These fields change only through the workflow: {', '.join(sorted(forbidden))}.")
+    with transaction.atomic():
+        locked = _lock(incident)
+        diff = {}
+        for name, value in changes.items():
+            old = getattr(locked, name)
+            if old != value:
+                diff[name] = [_loggable(old), _loggable(value)]
+                setattr(locked, name, value)
+        if not diff:
+            return None
+        locked.save()
+        action = IncidentEvent.Action.SYSTEM_LINKED if set(diff) == {"ai_system"} else IncidentEvent.Action.EDITED
+        event = locked.events.create(action=action, data={"changes": diff}, **_actor(actor))
+    for name in changes:
+        setattr(incident, name, getattr(locked, name))
+    incident.vendor_id, incident.severity_score, incident.severity_band = (
+        locked.vendor_id,
+        locked.severity_score,
+        locked.severity_band,
+    )
+    return event
+
+
+def _loggable(value: object) -> object:
+    if hasattr(value, "pk"):
+        return str(value)
+    if isinstance(value, (str, int, float, bool, list, dict)) or value is None:
+        return value
+    return str(value)
+
+
+def respond_as_vendor(
+    incident: Incident,
+    *,
+    kind: str,
+    text: str = "",
+    severity: SeverityVector | None = None,
+    actor: AbstractBaseUser,
+) -> VendorResponse:
+    """A vendor answers; the first answer moves the incident to vendor_responded."""
+    membership = getattr(actor, "vendor_membership", None)
+    if membership is None or membership.vendor_id != incident.vendor_id:
+        raise WorkflowError("Only members of this incident's vendor can answer it.")
+    if incident.status not in (Status.VENDOR_NOTIFIED, Status.VENDOR_RESPONDED, Status.PUBLISHED, Status.RESOLVED):
+        raise WorkflowError("The vendor can answer once notified.")
+    if kind in (VendorResponse.Kind.DISPUTED, VendorResponse.Kind.STATEMENT) and not text.strip():
+        raise WorkflowError("A dispute or a public statement needs its text.")
+    with transaction.atomic():
+        locked = _lock(incident)
+        response = VendorResponse.objects.create(
+            incident=locked,
+            vendor_id=membership.vendor_id,
+            author=actor,
+            author_label=actor_label(actor),
+            kind=kind,
+            text=text.strip(),
+        )
+        fields = ["modified"]
+        if kind == VendorResponse.Kind.STATEMENT:
+            locked.vendor_statement = response.text
+            fields.append("vendor_statement")
+        if severity is not None:
+            locked.vendor_severity_vector = str(severity)
+            fields.append("vendor_severity_vector")
+        locked.save(update_fields=fields)
+        locked.events.create(
+            action=IncidentEvent.Action.VENDOR_RESPONSE,
+            data={"kind": kind, "severity": str(severity) if severity else None},
+            public=kind == VendorResponse.Kind.STATEMENT,
+            **_actor(actor),
+        )
+        if locked.status == Status.VENDOR_NOTIFIED:
+            transition(locked, Status.VENDOR_RESPONDED, actor=actor, reason=f"Vendor: {response.get_kind_display()}")
+    incident.refresh_from_db()
+    return response
+
+
+def comment(incident: Incident, *, kind: str, text: str, actor: AbstractBaseUser | None) -> Comment:
+    """Staff notes and questions, and the reporter's answers (actor None, through the receipt page)."""
+    from incidents import notifications
+
+    if not text.strip():
+        raise WorkflowError("Write something first.")
+    action = {
+        Comment.Kind.INTERNAL: IncidentEvent.Action.COMMENT,
+        Comment.Kind.QUESTION: IncidentEvent.Action.QUESTION,
+        Comment.Kind.ANSWER: IncidentEvent.Action.REPORTER_ANSWER,
+    }[kind]
+    with transaction.atomic():
+        locked = _lock(incident)
+        label = "Reporter" if kind == Comment.Kind.ANSWER else actor_label(actor)
+        note = locked.comments.create(
+            kind=kind, text=text.strip(), author=_actor(actor)["actor"], author_label=label
+        )
+        locked.save(update_fields=["modified"])
+        locked.events.create(action=action, actor=note.author, actor_label=label)
+        if kind == Comment.Kind.QUESTION:
+            notifications.on_question(note)
+    return note
+
+
+def erase_reporter_contact(incident: Incident, *, actor: AbstractBaseUser | None) -> IncidentEvent:
+    """The reporter asked to be forgotten: contact details go, the incident stays."""
+    with transaction.atomic():
+        ReporterContact.objects.filter(incident=incident).update(name="", email="", erased_at=timezone.now())
+        return incident.events.create(
+            action=IncidentEvent.Action.CONTACT_ERASED,
+            actor=_actor(actor)["actor"],
+            actor_label="Reporter" if actor is None else actor_label(actor),
+        )

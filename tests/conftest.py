@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from incidents import transcripts, workflow
-from incidents.models import Incident, Status
+from incidents.models import AISystem, Incident, Status, Vendor
 from incidents.submission import Evidence, file_incident
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
@@ -41,6 +41,12 @@ def incident_fields(**overrides) -> dict:
     return fields
 
 
+def default_system() -> AISystem:
+    vendor, _ = Vendor.objects.get_or_create(slug="mailpilot-inc", defaults={"name": "MailPilot Inc."})
+    system, _ = AISystem.objects.get_or_create(vendor=vendor, slug="mailpilot", defaults={"name": "MailPilot"})
+    return system
+
+
 @pytest.fixture
 def make_incident(db):
     def make(
@@ -53,6 +59,10 @@ def make_incident(db):
         if status != Status.SUBMITTED:
             path = [*PATH_TO_PUBLISHED, Status.RESOLVED]
             for step in path[: path.index(status) + 1]:
+                if step == Status.VENDOR_NOTIFIED and incident.ai_system_id is None:
+                    # The vendor is told only once staff have linked the canonical system.
+                    incident.ai_system = default_system()
+                    incident.save()
                 workflow.transition(incident, step, actor=None, reason="test")
         return incident
 

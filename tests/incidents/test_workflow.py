@@ -88,3 +88,25 @@ def test_it_offers_only_allowed_transitions():
         Status.TRIAGE,
     ]
     assert workflow.allowed_transitions(Status.RESOLVED)[0].reason_required
+
+
+def test_the_database_refuses_to_change_or_delete_history(make_incident):
+    from django.db import IntegrityError, connection, transaction
+
+    event = make_incident().events.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IncidentEvent.objects.filter(pk=event.pk).update(reason="rewritten")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IncidentEvent.objects.filter(pk=event.pk).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reason FROM incidents_incidentevent WHERE id = %s", [event.pk])
+        assert cursor.fetchone() == ("",)
+
+
+def test_deleting_a_user_keeps_their_history_rows(make_incident, django_user_model):
+    user = django_user_model.objects.create_user("leaver", is_staff=True)
+    incident = make_incident()
+    workflow.transition(incident, Status.TRIAGE, actor=user)
+    user.delete()
+    event = incident.events.get(to_status=Status.TRIAGE)
+    assert event.actor is None and event.actor_label == "leaver"

@@ -1,0 +1,230 @@
+"""Keyset (cursor) pagination for API lists: no OFFSET and no COUNT, so the last page costs what the first does.
+
+A cursor holds the ordering, the position (sort value and id) of the row it continues from and a
+direction. Rows are ordered by the sort field, then by id, so every position is unique; a missing
+value (an unpublished incident has no ``published_at``, an unrated one no score) sorts as the
+largest, PostgreSQL's own default, so its indexes still serve the order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import F, Model, Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    kind: type
+    nullable: bool
+
+
+# Public name → column. Each is served by an index on Incident (see its Meta.indexes).
+SORT_KEYS: dict[str, SortKey] = {
+    "published_at": SortKey("published_at", datetime, nullable=True),
+    "created": SortKey("created", datetime, nullable=False),
+    "modified": SortKey("modified", datetime, nullable=False),
+    "occurred_on": SortKey("occurred_on", date, nullable=False),
+    "severity": SortKey("severity_score", Decimal, nullable=True),
+}
+ORDERING_CHOICES = [f"{sign}{name}" for name in SORT_KEYS for sign in ("-", "")]
+
+INVALID_CURSOR = "This cursor is not valid; start again from the first page."
+
+
+@dataclass(frozen=True)
+class Cursor:
+    ordering: str
+    value: object
+    pk: int
+    backwards: bool
+
+
+class IncidentCursorPagination(BasePagination):
+    cursor_query_param = "cursor"
+    ordering_query_param = "ordering"
+    page_size_query_param = "page_size"
+    default_ordering = "-published_at"
+    page_size = 25
+    max_page_size = 100
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list[Model]:
+        self.request = request
+        self.ordering = self._ordering(request)
+        size = self._page_size(request)
+        cursor = self._cursor(request)
+        self.key = SORT_KEYS[self.ordering.lstrip("-")]
+        descending = self.ordering.startswith("-")
+        if cursor is not None and cursor.backwards:
+            descending = not descending
+        queryset = queryset.order_by(*self._order_by(descending))
+        if cursor is not None:
+            queryset = queryset.filter(self._after(cursor.value, cursor.pk, descending))
+        rows = list(queryset[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if cursor is not None and cursor.backwards:
+            rows.reverse()
+            self.has_previous, self.has_next = more, True
+        else:
+            self.has_previous, self.has_next = cursor is not None, more
+        self.rows = rows
+        return rows
+
+    def get_paginated_response(self, data: list) -> Response:
+        return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next or not self.rows:
+            return None
+        return self._link(self.rows[-1], backwards=False)
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous or not self.rows:
+            return None
+        return self._link(self.rows[0], backwards=True)
+
+    # Parsing the query
+
+    def _ordering(self, request: Request) -> str:
+        ordering = request.query_params.get(self.ordering_query_param) or self.default_ordering
+        if ordering not in ORDERING_CHOICES:
+            raise ValidationError(
+                {self.ordering_query_param: [f"Order by one of {', '.join(ORDERING_CHOICES)} (a leading - is newest first)."]}
+            )
+        return ordering
+
+    def _page_size(self, request: Request) -> int:
+        text = request.query_params.get(self.page_size_query_param)
+        if not text:
+            return self.page_size
+        try:
+            size = int(text)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ValidationError({self.page_size_query_param: [f"Give a whole number from 1 to {self.max_page_size}."]})
+        return min(size, self.max_page_size)
+
+    def _cursor(self, request: Request) -> Cursor | None:
+        text = request.query_params.get(self.cursor_query_param)
+        if not text:
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(text.encode("ascii") + b"=" * (-len(text) % 4)))
+            cursor = Cursor(data["o"], data["v"], int(data["pk"]), bool(data["b"]))
+        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeEncodeError):
+            raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]}) from None
+        if cursor.ordering != self.ordering:
+            raise ValidationError(
+                {self.cursor_query_param: ["This cursor belongs to another ordering; start again from the first page."]}
+            )
+        return Cursor(cursor.ordering, self._parse_value(cursor.value), cursor.pk, cursor.backwards)
+
+    def _parse_value(self, value: object) -> object:
+        if value is None:
+            if not SORT_KEYS[self.ordering.lstrip("-")].nullable:
+                raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]})
+            return None
+        kind = SORT_KEYS[self.ordering.lstrip("-")].kind
+        parsed = None
+        if isinstance(value, str):
+            try:
+                if kind is datetime:
+                    parsed = parse_datetime(value)
+                elif kind is date:
+                    parsed = parse_date(value)
+                else:
+                    parsed = Decimal(value)
+            except (ValueError, InvalidOperation):
+                parsed = None
+        if parsed is None:
+            raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]})
+        return parsed
+
+    # Building the query
+
+    def _order_by(self, descending: bool) -> list:
+        column = F(self.key.field)
+        # NULL is the largest value: last going up, first going down (PostgreSQL's default for both).
+        sort = column.desc(nulls_first=True) if descending else column.asc(nulls_last=True)
+        return [sort, "-pk" if descending else "pk"]
+
+    def _after(self, value: object, pk: int, descending: bool) -> Q:
+        """Rows strictly after the position (value, pk) in this direction."""
+        name = self.key.field
+        if descending:
+            if value is None:
+                return Q(**{f"{name}__isnull": True, "pk__lt": pk}) | Q(**{f"{name}__isnull": False})
+            return Q(**{f"{name}__lt": value}) | Q(**{name: value, "pk__lt": pk})
+        if value is None:
+            return Q(**{f"{name}__isnull": True, "pk__gt": pk})
+        after = Q(**{f"{name}__gt": value}) | Q(**{name: value, "pk__gt": pk})
+        if self.key.nullable:
+            after |= Q(**{f"{name}__isnull": True})
+        return after
+
+    def _link(self, row: Model, *, backwards: bool) -> str:
+        value = getattr(row, self.key.field)
+        if isinstance(value, (date, Decimal)):
+            value = value.isoformat() if isinstance(value, date) else str(value)
+        data = {"o": self.ordering, "v": value, "pk": row.pk, "b": backwards}
+        encoded = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).rstrip(b"=").decode()
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, encoded)
+
+    # Schema
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {"type": "string", "format": "uri", "nullable": True, "description": "The next page, if any."},
+                "previous": {
+                    "type": "string",
+                    "format": "uri",
+                    "nullable": True,
+                    "description": "The previous page, if any.",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "An opaque position, from a `next` or `previous` link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page: {self.page_size} unless given, at most {self.max_page_size}.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+            {
+                "name": self.ordering_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Sort order; a leading `-` sorts descending. Missing values (unpublished, "
+                "unrated) sort as the largest. For incremental sync use `ordering=modified` with `modified_since`.",
+                "schema": {"type": "string", "enum": ORDERING_CHOICES, "default": self.default_ordering},
+            },
+        ]
