@@ -1,7 +1,7 @@
 import pytest
 from django.utils.html import escape
 
-from incidents.models import Status
+from incidents.models import Incident, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +44,16 @@ def test_it_shows_only_public_steps_on_the_timeline(client, make_incident):
     incident = make_incident(Status.PUBLISHED)
     response = client.get(incident.get_absolute_url())
     assert b"Submitted" not in response.content.split(b"Timeline")[1]
+
+
+def test_it_shows_the_vendor_statement_and_report_counts(client, make_incident, staff_user):
+    from incidents import workflow
+
+    incident = make_incident(Status.PUBLISHED)
+    duplicate = make_incident(Status.TRIAGE)
+    workflow.merge_duplicate(duplicate, incident, actor=staff_user, reproduction=True)
+    Incident.objects.filter(pk=incident.pk).update(vendor_statement="We fixed <this> in v2.")
+    content = client.get(incident.get_absolute_url()).content
+    assert b"2 reports, 1 independent reproduction" in content
+    assert b"We fixed &lt;this&gt; in v2." in content
+    assert b"Duplicate merged in" in content
