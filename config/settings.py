@@ -93,6 +93,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": _env("DATABASE_URL", "db", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"].get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
+    raise ImproperlyConfigured("Environment variable DATABASE_URL must be a postgres:// or sqlite:/// URL.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env(
     "DATABASE_POOL", "bool", default=False
 ):
