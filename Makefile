@@ -31,7 +31,7 @@ install: $(VENV)/.installed-run
 run: export DEBUG = true
 run: export DEMO_MODE = true
 run: $(VENV)/.installed-run
-	@mkdir -p var
+	@mkdir -p var/static
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo ""
@@ -57,6 +57,7 @@ browser:
 test: export DEBUG = true
 test: export DATABASE_URL = $(TEST_DATABASE_URL)
 test: $(VENV)/.installed-test services browser
+	@mkdir -p var/static
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-test

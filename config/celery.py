@@ -3,9 +3,31 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("overridewatch")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A static schedule, run by exactly one `celery -A config beat` (django-celery-beat does not
+# support Django 6.1). Each entry expires before its next run, so a backlog never piles up copies.
+app.conf.beat_schedule = {
+    # Delivers what a broker outage or a failed attempt left in the outbox.
+    "sweep-outbox": {
+        "task": "incidents.tasks.sweep_outbox",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "publish-overdue-incidents": {
+        "task": "incidents.tasks.publish_overdue_incidents",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 55 * 60},
+    },
+    "send-disclosure-reminders": {
+        "task": "incidents.tasks.send_disclosure_reminders",
+        "schedule": crontab(hour=8, minute=0),
+        "options": {"expires": 23 * 60 * 60},
+    },
+}

@@ -67,9 +67,8 @@ def _enqueue(kind: str, payload: dict) -> OutboxMessage:
 
 def due(now: datetime) -> Q:
     """Messages that may be sent now: unsent, not given up on, not backing off, not claimed."""
-    return (
-        Q(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, available_at__lte=now)
-        & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    return Q(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, available_at__lte=now) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
 
 
@@ -171,7 +170,9 @@ def _publish(message_ids: Iterable[int]) -> None:
     # A connection of its own, not the pool: one connect attempt with a short timeout, where
     # the pooled connection would retry for broker_connection_timeout (celery#6046).
     options = {"socket_connect_timeout": PUBLISH_TIMEOUT, "socket_timeout": PUBLISH_TIMEOUT}
-    with deliver_outbox_message.app.connection_for_write(connect_timeout=PUBLISH_TIMEOUT, transport_options=options) as connection:
+    with deliver_outbox_message.app.connection_for_write(
+        connect_timeout=PUBLISH_TIMEOUT, transport_options=options
+    ) as connection:
         connection.ensure_connection(max_retries=0)
         for message_id in message_ids:
             deliver_outbox_message.apply_async((message_id,), connection=connection, retry=False)

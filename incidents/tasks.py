@@ -1,11 +1,15 @@
-"""Celery tasks: thin wrappers that take ids, so a retried or duplicated message does no harm."""
+"""Celery tasks: thin wrappers that take ids, so a retried or duplicated message does no harm.
+
+Each is safe to run twice (acks are late, so a lost worker means a rerun): deliveries claim their
+outbox row, and the scheduled jobs re-check each incident under its row lock.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.utils import timezone
 
-from incidents import notifications, outbox
+from incidents import disclosure, notifications, outbox
 
 
 @shared_task
@@ -16,6 +20,11 @@ def deliver_outbox_message(message_id: int) -> bool:
 @shared_task
 def sweep_outbox() -> int:
     return outbox.sweep()
+
+
+@shared_task
+def publish_overdue_incidents() -> int:
+    return disclosure.publish_overdue()
 
 
 @shared_task

@@ -52,9 +52,7 @@ def sign(secret: str, timestamp: int, body: str) -> str:
 
 def incident_payload(event: str, incident: Incident) -> dict:
     """The fields anyone allowed to hear about ``incident`` may see; never the reporter."""
-    url = (
-        settings.SITE_URL + incident.get_absolute_url() if incident.is_public else f"{settings.SITE_URL}/vendor/"
-    )
+    url = settings.SITE_URL + incident.get_absolute_url() if incident.is_public else f"{settings.SITE_URL}/vendor/"
     return {
         "event": event,
         "created": timezone.now().isoformat(),

@@ -101,16 +101,12 @@ def portal(request: HttpRequest, vendor: Vendor) -> HttpResponse:
         return render(request, "vendor/portal.html", {**context, "error": BAD_CURSOR}, status=400)
     now = timezone.now()
     for incident in incidents:
+        incident.under_disclosure = incident.status in UNDER_DISCLOSURE
         incident.countdown = disclosure_countdown(incident.disclosure_deadline, now)
         incident.last_response_label = (
             VendorResponse.Kind(incident.last_response_kind).label if incident.last_response_kind else ""
         )
-    context.update(
-        incidents=incidents,
-        previous_url=previous_url,
-        next_url=next_url,
-        under_disclosure=UNDER_DISCLOSURE,
-    )
+    context.update(incidents=incidents, previous_url=previous_url, next_url=next_url)
     return render(request, "vendor/portal.html", context)
 
 
