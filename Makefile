@@ -39,13 +39,18 @@ run: $(VENV)/.installed-run
 	@echo "Stop it with Ctrl-C."
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# PostgreSQL must answer; start the local cluster when it does not.
+# PostgreSQL and Redis must answer; start the local ones when they do not.
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
 	  echo "PostgreSQL is not answering on 127.0.0.1:5432; starting it."; \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start || true; \
 	  for i in $$(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL could not be started: the tests need it on 127.0.0.1:5432 (see README)." >&2; exit 1; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+	  echo "Redis is not answering on 127.0.0.1:6379; starting it."; \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+	    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true; sleep 1; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis could not be started: the broker tests need it on 127.0.0.1:6379 and redis-server on the PATH." >&2; exit 1; }
 
 # Browser tests drive Debian's Chromium; no tool downloads a browser of its own.
 browser:

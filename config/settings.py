@@ -187,6 +187,11 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
         "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
         "timeout": 30,
     }
+elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+    # django-environ drops the path's leading slash (filemail:///tmp/mail gives "tmp/mail").
+    MAILERS["default"]["OPTIONS"] = {"file_path": "/" + _email["EMAIL_FILE_PATH"].lstrip("/")}
+# Webhook URLs must resolve to public addresses, unless this is on (tests, private deployments).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = _env("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "bool", default=False)
 DEFAULT_FROM_EMAIL = _env("DEFAULT_FROM_EMAIL", default="Override Watch <noreply@localhost>")
 SITE_URL = _env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -200,6 +205,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker never gives up on a broker outage
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # acks_late redelivers; tasks are idempotent
+CELERY_TASK_IGNORE_RESULT = True  # no result backend
+CELERY_TASK_TIME_LIMIT = 240  # below the outbox's 5-minute claim
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # A shared cache (Redis in production: CACHE_URL=redis://…) backs API throttling across processes.
 CACHES = {"default": _env("CACHE_URL", "cache_url", default="locmemcache://")}

@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
-from django_otp.forms import OTPAuthenticationForm
+
+from incidents.forms import SignInForm
 
 if settings.OTP_REQUIRED_FOR_STAFF:
     # django-otp's documented switch: the admin then requires a verified second factor.
@@ -13,7 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     # Staff add their TOTP code here; other users leave it empty.
-    path("accounts/login/", LoginView.as_view(authentication_form=OTPAuthenticationForm), name="login"),
+    path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("vendor/", include("incidents.urls_vendor")),
     path("", include("incidents.urls")),
 ]

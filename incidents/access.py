@@ -57,7 +57,7 @@ def vendor_incidents(vendor: Vendor) -> QuerySet[Incident]:
 
 def public_incident_or_404(public_id: str) -> Incident:
     try:
-        return public_incidents().select_related("ai_system__vendor").get(public_id=public_id)
+        return public_incidents().select_related("ai_system__vendor", "vendor").get(public_id=public_id)
     except Incident.DoesNotExist:
         # The same answer whether it does not exist or is not published yet: no existence leak.
         raise Http404("No published incident has this id.") from None

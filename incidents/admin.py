@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from incidents import workflow
+from incidents import webhooks, workflow
 from incidents.models import (
     AISystem,
     Incident,
@@ -21,14 +21,27 @@ from incidents.models import (
     Status,
     Transcript,
     Vendor,
+    VendorMembership,
+    WebhookDelivery,
+    WebhookEndpoint,
     actor_label,
 )
 from incidents.severity import SeverityVector, SeverityVectorError
 
 
+class VendorMembershipInline(admin.TabularInline):
+    """Staff invite a vendor's people: create the user, then add them here."""
+
+    model = VendorMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+    readonly_fields = ["created"]
+
+
 @admin.register(Vendor)
 class VendorAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "website"]
+    inlines = [VendorMembershipInline]
+    list_display = ["name", "slug", "website", "disclosure_days"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -272,4 +285,57 @@ class IncidentEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.action(description="Redeliver the selected deliveries")
+def redeliver_deliveries(modeladmin, request: HttpRequest, queryset) -> None:
+    deliveries = list(queryset.select_related("endpoint"))
+    for delivery in deliveries:
+        webhooks.redeliver(delivery)
+    modeladmin.message_user(request, f"{len(deliveries)} deliveries queued again.", messages.SUCCESS)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "vendor", "owner", "active", "created"]
+    list_filter = ["active", "vendor"]
+    list_select_related = ["vendor", "owner"]
+    search_fields = ["url", "description", "vendor__name", "owner__username"]
+    # The secret is not shown here; the endpoint's owners reveal it in the vendor portal.
+    fields = ["vendor", "owner", "url", "description", "filters", "active", "created"]
+    readonly_fields = ["created"]
+    autocomplete_fields = ["owner", "vendor"]
+    show_full_result_count = False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created", "event", "endpoint", "attempts", "last_status_code", "delivered_at", "error_excerpt"]
+    list_filter = ["event", ("delivered_at", admin.EmptyFieldListFilter), "endpoint__vendor"]
+    list_select_related = ["endpoint__vendor"]
+    search_fields = ["endpoint__url", "event"]
+    date_hierarchy = "created"
+    actions = [redeliver_deliveries]
+    show_full_result_count = False  # the log grows without bound
+    readonly_fields = [
+        "endpoint",
+        "event",
+        "payload",
+        "created",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "response_excerpt",
+        "delivered_at",
+    ]
+
+    @admin.display(description="Error")
+    def error_excerpt(self, delivery: WebhookDelivery) -> str:
+        return delivery.last_error[:120]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

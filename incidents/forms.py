@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django_otp import devices_for_user, user_has_device
+from django_otp.forms import OTPAuthenticationForm
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.utils import timezone
 
@@ -297,3 +299,18 @@ class ReporterNoteForm(forms.Form):
         validators=[ProhibitNullCharactersValidator()],
         help_text="Anything that helps: what happened next, a correction, another link. Staff see it.",
     )
+
+
+class SignInForm(OTPAuthenticationForm):
+    """Password for everyone; the authenticator code for anyone with a device, and for staff when required."""
+
+    def clean_otp(self, user) -> None:
+        if user is None:
+            return
+        if not (user_has_device(user) or (settings.OTP_REQUIRED_FOR_STAFF and user.is_staff)):
+            return
+        if not self.cleaned_data.get("otp_device"):
+            devices = list(devices_for_user(user))
+            if len(devices) == 1:  # the sign-in page has no device picker
+                self.cleaned_data["otp_device"] = devices[0].persistent_id
+        super().clean_otp(user)

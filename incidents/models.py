@@ -266,6 +266,8 @@ class Incident(models.Model):
             models.Index(fields=["modified"], name="incident_modified"),
             models.Index(fields=["status", "created"], name="incident_status_created"),
             models.Index(fields=["assignee", "status"], name="incident_assignee_status"),
+            # The vendor portal's list, newest first.
+            models.Index(fields=["vendor", "-created"], name="incident_vendor_created"),
             # The scheduled publication of overdue incidents.
             models.Index(fields=["status", "disclosure_deadline"], name="incident_status_deadline"),
             # The full-text GIN index over search_vector() exists on PostgreSQL only: see

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from incidents.models import (
     Comment,
     Incident,
     IncidentEvent,
+    OutboxMessage,
     ReporterContact,
     Status,
     VendorResponse,
@@ -355,9 +357,7 @@ def comment(incident: Incident, *, kind: str, text: str, actor: AbstractBaseUser
     with transaction.atomic():
         locked = _lock(incident)
         label = "Reporter" if kind == Comment.Kind.ANSWER else actor_label(actor)
-        note = locked.comments.create(
-            kind=kind, text=text.strip(), author=_actor(actor)["actor"], author_label=label
-        )
+        note = locked.comments.create(kind=kind, text=text.strip(), author=_actor(actor)["actor"], author_label=label)
         locked.save(update_fields=["modified"])
         locked.events.create(action=action, actor=note.author, actor_label=label)
         if kind == Comment.Kind.QUESTION:
@@ -368,6 +368,16 @@ def comment(incident: Incident, *, kind: str, text: str, actor: AbstractBaseUser
 def erase_reporter_contact(incident: Incident, *, actor: AbstractBaseUser | None) -> IncidentEvent:
     """The reporter asked to be forgotten: contact details go, the incident stays."""
     with transaction.atomic():
+        contact = ReporterContact.objects.filter(incident=incident).first()
+        if contact is not None and contact.email:
+            # Unsent notifications hold the address too: empty them, so nothing more goes to it.
+            OutboxMessage.objects.filter(
+                kind=OutboxMessage.Kind.EMAIL,
+                payload__to=[contact.email],
+                payload__subject__startswith=f"[Override Watch] {incident.public_id}:",
+            ).update(
+                payload={"to": [], "subject": "", "body": "", "erased": True}, sent_at=Coalesce(F("sent_at"), Now())
+            )
         ReporterContact.objects.filter(incident=incident).update(name="", email="", erased_at=timezone.now())
         return incident.events.create(
             action=IncidentEvent.Action.CONTACT_ERASED,

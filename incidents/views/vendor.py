@@ -13,7 +13,7 @@ import json
 from datetime import datetime, timedelta
 
 from django.contrib import messages
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -124,12 +124,13 @@ def incident_detail(request: HttpRequest, vendor: Vendor, public_id: str) -> Htt
 def respond(request: HttpRequest, vendor: Vendor, public_id: str) -> HttpResponse:
     """Record an answer; "Calculate score" only re-renders the form with the computed rating."""
     incident = _incident_or_404(vendor, public_id)
-    form, severity_form = VendorResponseForm(request.POST), SeverityForm(request.POST)
+    severity_form = SeverityForm(request.POST)
     if "calculate" in request.POST:
         # Nothing is recorded: the answer is shown again as typed, unjudged, with the computed rating.
         severity_form.is_valid()
         typed = VendorResponseForm(initial={"kind": request.POST.get("kind"), "text": request.POST.get("text", "")})
         return _render_incident(request, vendor, incident, typed, severity_form)
+    form = VendorResponseForm(request.POST)
     valid = form.is_valid() & severity_form.is_valid()  # both, so every error shows at once
     if not valid:
         return _render_incident(request, vendor, incident, form, severity_form, status=400)
@@ -259,9 +260,7 @@ def _render_webhook(
         "deliveries": [],
     }
     try:
-        deliveries, previous_url, next_url = paginate(
-            endpoint.deliveries.defer("payload"), request, DeliveryPagination
-        )
+        deliveries, previous_url, next_url = paginate(endpoint.deliveries.defer("payload"), request, DeliveryPagination)
     except InvalidCursor:
         context["error"] = BAD_CURSOR
         status = 400
@@ -307,11 +306,8 @@ def _set_active(request: HttpRequest, endpoint: WebhookEndpoint, *, active: bool
 
 
 def _delivery_or_404(vendor: Vendor, pk: int, delivery_pk: int) -> WebhookDelivery:
-    endpoints: QuerySet[WebhookEndpoint] = WebhookEndpoint.objects.filter(vendor=vendor)
-    return get_object_or_404(
-        WebhookDelivery.objects.select_related("endpoint").filter(endpoint__in=endpoints, endpoint_id=pk),
-        pk=delivery_pk,
-    )
+    deliveries = WebhookDelivery.objects.select_related("endpoint").filter(endpoint__vendor=vendor, endpoint_id=pk)
+    return get_object_or_404(deliveries, pk=delivery_pk)
 
 
 @never_cache
