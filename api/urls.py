@@ -9,8 +9,6 @@ urlpatterns = [
     path("incidents/", views.IncidentList.as_view(), name="incident-list"),
     path("incidents/<str:public_id>/", views.IncidentDetail.as_view(), name="incident-detail"),
     path("incidents/<str:public_id>/transcript/", views.IncidentTranscript.as_view(), name="incident-transcript"),
-    path("incidents/<str:public_id>/responses/", views.IncidentResponses.as_view(), name="incident-responses"),
-    path("incidents/<str:public_id>/transitions/", views.IncidentTransitions.as_view(), name="incident-transitions"),
     path("transcripts/parse/", views.TranscriptParse.as_view(), name="transcript-parse"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the docs work under our CSP.
