@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import views
+from api import stats, views
 
 app_name = "api"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("incidents/", views.IncidentList.as_view(), name="incident-list"),
     path("incidents/<str:public_id>/", views.IncidentDetail.as_view(), name="incident-detail"),
     path("incidents/<str:public_id>/transcript/", views.IncidentTranscript.as_view(), name="incident-transcript"),
+    path("stats/summary/", stats.StatsSummary.as_view(), name="stats-summary"),
+    path("stats/timeseries/", stats.StatsTimeseries.as_view(), name="stats-timeseries"),
     path("transcripts/parse/", views.TranscriptParse.as_view(), name="transcript-parse"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the docs work under our CSP.

@@ -25,6 +25,21 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=5),
         "options": {"expires": 55 * 60},
     },
+    "rebuild-statistics": {
+        "task": "incidents.tasks.refresh_statistics",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 23 * 60 * 60},
+    },
+    "send-weekly-digests": {
+        "task": "incidents.tasks.send_weekly_digests",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+        "options": {"expires": 23 * 60 * 60},
+    },
+    "build-dataset-snapshot": {
+        "task": "incidents.tasks.build_dataset_snapshot",
+        "schedule": crontab(hour=4, minute=30),
+        "options": {"expires": 23 * 60 * 60},
+    },
     "send-disclosure-reminders": {
         "task": "incidents.tasks.send_disclosure_reminders",
         "schedule": crontab(hour=8, minute=0),

@@ -17,5 +17,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("vendor/", include("incidents.urls_vendor")),
+    path("stats/", include("incidents.urls_stats")),
+    path("subscriptions/", include("incidents.urls_subscriptions")),
     path("", include("incidents.urls")),
 ]

@@ -146,7 +146,10 @@ class OverrideType(models.TextChoices):
     OTHER = "other", "Other"
 
 
-SeverityBand = models.TextChoices("SeverityBand", [(band, label) for band, label in severity.BAND_LABELS.items()])
+# Stored values are the band names ("critical"), labels the human words.
+SeverityBand = models.TextChoices(
+    "SeverityBand", [(band.upper(), (band, label)) for band, label in severity.BAND_LABELS.items()]
+)
 
 
 class PublicIdSequence(models.Model):

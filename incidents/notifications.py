@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from incidents import outbox, webhooks
+from incidents import digests, outbox, rollup, webhooks
 from incidents.models import Comment, Incident, IncidentEvent, ReporterContact, Status
 
 # Reminders to the vendor before an unanswered incident is published at its deadline.
@@ -40,6 +40,8 @@ def on_transition(event: IncidentEvent) -> None:
         template = "rejected" if event.to_status == Status.REJECTED else "status_changed"
         _email(template, {"incident": incident, "event": event, **_receipt(incident)}, contact.email, incident)
 
+    rollup.on_transition(event)
+    digests.on_transition(event)
     if event.to_status == Status.VENDOR_NOTIFIED:
         context = {"incident": incident, "portal_url": settings.SITE_URL + "/vendor/"}
         for address in _vendor_addresses(incident):

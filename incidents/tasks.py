@@ -7,9 +7,10 @@ outbox row, and the scheduled jobs re-check each incident under its row lock.
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
-from incidents import disclosure, notifications, outbox
+from incidents import dataset, digests, disclosure, notifications, outbox, rollup
 
 
 @shared_task
@@ -30,3 +31,18 @@ def publish_overdue_incidents() -> int:
 @shared_task
 def send_disclosure_reminders() -> int:
     return notifications.disclosure_reminders(timezone.now())
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def refresh_statistics(months: list[str] | None = None) -> None:
+    rollup.refresh(months)
+
+
+@shared_task
+def send_weekly_digests() -> None:
+    digests.send_weekly()
+
+
+@shared_task
+def build_dataset_snapshot() -> None:
+    dataset.build()

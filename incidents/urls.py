@@ -11,6 +11,5 @@ urlpatterns = [
     path("receipt/<str:token>/", public.receipt, name="receipt"),
     path("incidents/", public.incident_list, name="list"),
     path("incidents/<str:public_id>/", public.incident_detail, name="detail"),
-    path("stats/", public.stats_page, name="stats"),
     path("feeds/incidents.atom", feeds.PublishedIncidentsFeed(), name="feed"),
 ]

@@ -26,6 +26,7 @@ from incidents.models import (
     VendorResponse,
     actor_label,
 )
+from incidents import rollup
 from incidents.severity import SeverityVector
 
 
@@ -277,6 +278,7 @@ def edit(incident: Incident, changes: dict, *, actor: AbstractBaseUser | None) -
         if not diff:
             return None
         locked.save()
+        rollup.incident_changed(locked)
         action = IncidentEvent.Action.SYSTEM_LINKED if set(diff) == {"ai_system"} else IncidentEvent.Action.EDITED
         event = locked.events.create(action=action, data={"changes": diff}, **_actor(actor))
     for name in changes:

@@ -121,11 +121,3 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "transcripts": incident.transcripts.all(),
         },
     )
-
-
-def stats_page(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "incidents/stats.html",
-        {"total": stats.total(), "by_type": stats.by_override_type(), "by_month": stats.by_month()},
-    )

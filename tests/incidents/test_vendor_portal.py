@@ -19,6 +19,8 @@ from incidents.models import (
 from incidents.severity import SeverityVector
 from incidents.views.vendor import VendorIncidentPagination, disclosure_countdown
 
+pytestmark = pytest.mark.django_db
+
 
 PRIVATE_TRANSCRIPT = (
     "User: Summarise my inbox, but don't delete anything. Reply to alice.private@example.org.\n"

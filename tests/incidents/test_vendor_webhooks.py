@@ -11,6 +11,7 @@ from incidents.models import OutboxMessage, Vendor, VendorMembership, WebhookDel
 from incidents.vendor_forms import MAX_ENDPOINTS_PER_VENDOR
 from incidents.views.vendor import DeliveryPagination
 
+pytestmark = pytest.mark.django_db
 
 
 def make_member(django_user_model, vendor: Vendor, username: str):
