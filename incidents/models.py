@@ -268,6 +268,12 @@ class Incident(models.Model):
             # Incremental sync (modified_since) and the staff queue.
             models.Index(fields=["modified"], name="incident_modified"),
             models.Index(fields=["status", "created"], name="incident_status_created"),
+            # The triage queue's default page: open incidents, oldest first.
+            models.Index(
+                fields=["created", "id"],
+                name="incident_open_created",
+                condition=Q(status__in=["submitted", "triage", "confirmed", "vendor_notified", "vendor_responded"]),
+            ),
             models.Index(fields=["assignee", "status"], name="incident_assignee_status"),
             # The vendor portal's list, newest first.
             models.Index(fields=["vendor", "-created"], name="incident_vendor_created"),

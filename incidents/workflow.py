@@ -16,6 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
+from incidents import rollup
 from incidents.models import (
     Comment,
     Incident,
@@ -23,10 +24,10 @@ from incidents.models import (
     OutboxMessage,
     ReporterContact,
     Status,
+    Transcript,
     VendorResponse,
     actor_label,
 )
-from incidents import rollup
 from incidents.severity import SeverityVector
 
 
@@ -158,6 +159,15 @@ def transition(
         if step.target == Status.VENDOR_RESPONDED and locked.first_vendor_response_at is None:
             locked.first_vendor_response_at = now
             changed.append("first_vendor_response_at")
+        if step.source == Status.DUPLICATE and locked.duplicate_of_id is not None:
+            # Reopened: no longer a supplemental report, so the canonical incident counts it no more.
+            Incident.objects.filter(pk=locked.duplicate_of_id).update(
+                report_count=F("report_count") - 1,
+                reproduction_count=F("reproduction_count") - int(locked.is_reproduction),
+                modified=now,
+            )
+            locked.duplicate_of, locked.is_reproduction = None, False
+            changed += ["duplicate_of", "is_reproduction"]
         locked.save(update_fields=changed)
         event = locked.events.create(
             action=IncidentEvent.Action.TRANSITION,
@@ -236,6 +246,41 @@ def assign(incident: Incident, assignee: AbstractBaseUser | None, *, actor: Abst
             notifications.on_assignment(locked, assignee)
     incident.assignee = assignee
     return event
+
+
+def claim(incident: Incident, *, actor: AbstractBaseUser) -> IncidentEvent:
+    """A triager takes an unassigned incident; two claiming at once cannot both win (row lock)."""
+    with transaction.atomic():
+        locked = _lock(incident)
+        if locked.assignee_id is not None and locked.assignee_id != actor.pk:
+            raise WorkflowError(f"{locked.public_id} is already assigned to {actor_label(locked.assignee)}.")
+        return assign(locked, actor, actor=actor)
+
+
+def mark_transcript(
+    transcript: Transcript,
+    *,
+    instruction_turn: int | None,
+    violation_turns: list[int],
+    actor: AbstractBaseUser | None,
+) -> IncidentEvent:
+    """Staff mark where the instruction was given and where it was broken."""
+    count = len(transcript.turns)
+    marked = [index for index in [instruction_turn, *violation_turns] if index is not None]
+    if any(index < 0 or index >= count for index in marked):
+        raise WorkflowError(f"A marked turn does not exist: the transcript has turns 0 to {count - 1}.")
+    with transaction.atomic():
+        locked = _lock(transcript.incident)
+        old = {"instruction_turn": transcript.instruction_turn, "violation_turns": transcript.violation_turns}
+        transcript.instruction_turn, transcript.violation_turns = instruction_turn, sorted(set(violation_turns))
+        transcript.save(update_fields=["instruction_turn", "violation_turns"])
+        locked.save(update_fields=["modified"])
+        new = {"instruction_turn": transcript.instruction_turn, "violation_turns": transcript.violation_turns}
+        return locked.events.create(
+            action=IncidentEvent.Action.EDITED,
+            data={"changes": {f"transcript {transcript.pk} {k}": [old[k], new[k]] for k in new if old[k] != new[k]}},
+            **_actor(actor),
+        )
 
 
 def extend_deadline(
@@ -370,8 +415,10 @@ def comment(incident: Incident, *, kind: str, text: str, actor: AbstractBaseUser
 def erase_reporter_contact(incident: Incident, *, actor: AbstractBaseUser | None) -> IncidentEvent:
     """The reporter asked to be forgotten: contact details go, the incident stays."""
     with transaction.atomic():
-        contact = ReporterContact.objects.filter(incident=incident).first()
-        if contact is not None and contact.email:
+        contact = ReporterContact.objects.filter(incident=incident, erased_at__isnull=True).first()
+        if contact is None:
+            raise WorkflowError("There are no contact details to erase.")
+        if contact.email:
             # Unsent notifications hold the address too: empty them, so nothing more goes to it.
             OutboxMessage.objects.filter(
                 kind=OutboxMessage.Kind.EMAIL,

@@ -240,5 +240,8 @@ def test_the_beat_schedule_names_registered_tasks():
         "incidents.tasks.sweep_outbox",
         "incidents.tasks.publish_overdue_incidents",
         "incidents.tasks.send_disclosure_reminders",
+        "incidents.tasks.refresh_statistics",
+        "incidents.tasks.send_weekly_digests",
+        "incidents.tasks.build_dataset_snapshot",
     }
     assert all(entry["task"] in app.tasks for entry in app.conf.beat_schedule.values())

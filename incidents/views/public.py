@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from incidents import access, severity, stats
+from incidents import access, severity, stats, workflow
 from incidents.filters import IncidentFilter
 from incidents.forms import ReporterNoteForm, ReportForm, SeverityForm
+from incidents.models import Comment, IncidentEvent, ReporterContact
 from incidents.pagination import InvalidCursor, paginate
 from incidents.submission import file_incident
 
@@ -70,28 +71,60 @@ def _render_report(request: HttpRequest, form: ReportForm, severity_form: Severi
 
 @require_http_methods(["GET", "POST"])
 def receipt(request: HttpRequest, token: str) -> HttpResponse:
+    """The reporter's private page: status, history, staff questions; add information or answer."""
     incident = access.incident_for_receipt_or_404(token)
     note_form = ReporterNoteForm(request.POST or None)
-    if request.method == "POST" and note_form.is_valid():
-        incident.add_reporter_note(note_form.cleaned_data["text"])
-        messages.success(request, "Thank you: your information was added.")
-        return redirect(incident.get_receipt_url())
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "note")
+        try:
+            if action == "erase":
+                workflow.erase_reporter_contact(incident, actor=None)
+                messages.success(request, "Your contact details were erased. Your report stays.")
+                return redirect(incident.get_receipt_url())
+            if note_form.is_valid():
+                if action == "answer":
+                    workflow.comment(
+                        incident, kind=Comment.Kind.ANSWER, text=note_form.cleaned_data["text"], actor=None
+                    )
+                    messages.success(request, "Thank you: your answer was sent to our staff.")
+                else:
+                    incident.add_reporter_note(note_form.cleaned_data["text"])
+                    messages.success(request, "Thank you: your information was added.")
+                return redirect(incident.get_receipt_url())
+        except workflow.WorkflowError as exc:
+            error = str(exc)
+    contact = ReporterContact.objects.filter(incident=incident, erased_at__isnull=True).exclude(email="").first()
     response = render(
         request,
         "incidents/receipt.html",
         {
             "incident": incident,
-            "events": incident.events.all(),
+            "events": incident.events.filter(action__in=REPORTER_VISIBLE_EVENTS),
             "notes": incident.reporter_notes.all(),
+            "thread": incident.comments.filter(kind__in=(Comment.Kind.QUESTION, Comment.Kind.ANSWER)),
             "transcripts": incident.transcripts.all(),
             "note_form": note_form,
+            "has_contact": contact is not None,
+            "error": error,
         },
-        status=400 if note_form.errors else 200,
+        status=400 if note_form.errors or error else 200,
     )
     # The token is a secret: never leak it in Referer headers or caches.
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# What a reporter sees of the history: never internal notes, assignments or staff edits.
+REPORTER_VISIBLE_EVENTS = (
+    IncidentEvent.Action.SUBMITTED,
+    IncidentEvent.Action.TRANSITION,
+    IncidentEvent.Action.REPORTER_NOTE,
+    IncidentEvent.Action.QUESTION,
+    IncidentEvent.Action.REPORTER_ANSWER,
+    IncidentEvent.Action.CONTACT_ERASED,
+)
 
 
 def incident_list(request: HttpRequest) -> HttpResponse:

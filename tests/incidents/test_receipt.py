@@ -50,3 +50,30 @@ def test_it_gives_each_incident_its_own_unguessable_token(make_incident):
     first, second = make_incident(), make_incident()
     assert first.receipt_token != second.receipt_token
     assert len(first.receipt_token) >= 43
+
+
+def test_it_shows_staff_questions_and_takes_the_answer(client, make_incident, staff_user):
+    from incidents.models import Comment
+
+    incident = make_incident()
+    workflow.comment(incident, kind=Comment.Kind.QUESTION, text="Which <version>?", actor=staff_user)
+    workflow.comment(incident, kind=Comment.Kind.INTERNAL, text="secret staff note", actor=staff_user)
+    page = client.get(incident.get_receipt_url())
+    assert b"Which &lt;version&gt;?" in page.content
+    assert b"secret staff note" not in page.content
+    assert b"triager" not in page.content
+    response = client.post(incident.get_receipt_url(), {"action": "answer", "text": "2.3.1"})
+    assert response.status_code == 302
+    answer = incident.comments.get(kind=Comment.Kind.ANSWER)
+    assert answer.text == "2.3.1" and answer.author is None
+
+
+def test_it_erases_the_reporters_contact_and_keeps_the_report(client, make_incident):
+    incident = make_incident(email="me@example.org")
+    response = client.post(incident.get_receipt_url(), {"action": "erase"})
+    assert response.status_code == 302
+    incident.reporter_contact.refresh_from_db()
+    assert incident.reporter_contact.email == ""
+    assert client.get(incident.get_receipt_url()).status_code == 200
+    again = client.post(incident.get_receipt_url(), {"action": "erase"})
+    assert again.status_code == 400
