@@ -259,3 +259,15 @@ def test_it_revokes_demo_passwords_when_demo_mode_is_turned_off(settings):
 def test_it_prints_the_port_from_the_environment(demo_mode, monkeypatch):
     monkeypatch.setenv("PORT", "8123")
     assert "Open http://127.0.0.1:8123/" in seed()
+
+
+@pytest.mark.django_db
+def test_it_leaves_the_statistics_counting_every_public_demo_incident():
+    from django.db.models import Sum
+
+    from incidents.models import StatsRollup
+
+    call_command("seed_demo", stdout=io.StringIO())
+    assert StatsRollup.objects.aggregate(n=Sum("incidents"))["n"] == Incident.objects.published().filter(
+        duplicate_of__isnull=True
+    ).count()
