@@ -102,7 +102,11 @@ class IncidentCursorPagination(BasePagination):
         ordering = request.query_params.get(self.ordering_query_param) or self.default_ordering
         if ordering not in ORDERING_CHOICES:
             raise ValidationError(
-                {self.ordering_query_param: [f"Order by one of {', '.join(ORDERING_CHOICES)} (a leading - is newest first)."]}
+                {
+                    self.ordering_query_param: [
+                        f"Order by one of {', '.join(ORDERING_CHOICES)} (a leading - sorts descending)."
+                    ]
+                }
             )
         return ordering
 
@@ -115,7 +119,9 @@ class IncidentCursorPagination(BasePagination):
         except ValueError:
             size = 0
         if size < 1:
-            raise ValidationError({self.page_size_query_param: [f"Give a whole number from 1 to {self.max_page_size}."]})
+            raise ValidationError(
+                {self.page_size_query_param: [f"Give a whole number from 1 to {self.max_page_size}."]}
+            )
         return min(size, self.max_page_size)
 
     def _cursor(self, request: Request) -> Cursor | None:

@@ -40,6 +40,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=4, minute=30),
         "options": {"expires": 23 * 60 * 60},
     },
+    "purge-idempotency-keys": {
+        "task": "api.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=40),
+        "options": {"expires": 55 * 60},
+    },
     "send-disclosure-reminders": {
         "task": "incidents.tasks.send_disclosure_reminders",
         "schedule": crontab(hour=8, minute=0),

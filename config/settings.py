@@ -219,19 +219,22 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CACHES = {"default": _env("CACHE_URL", "cache_url", default="locmemcache://")}
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle", "api.throttling.AnonymousRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": _env("API_ANON_RATE", default="120/min"),
         "user": _env("API_USER_RATE", default="600/min"),
         "transcript_parse": _env("API_PARSE_RATE", default="30/min"),
+        "submit": _env("API_SUBMIT_RATE", default="20/hour"),
     },
+    # Without this a client could rotate X-Forwarded-For to escape per-address limits.
+    "NUM_PROXIES": _env("API_NUM_PROXIES", "int", default=0),
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -246,6 +249,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "incidents.models.Status",
+        "OverrideTypeEnum": "incidents.models.OverrideType",
+        "EventActionEnum": "incidents.models.IncidentEvent.Action",
+        "VendorResponseKindEnum": "incidents.models.VendorResponse.Kind",
+        "CommentKindEnum": "incidents.models.Comment.Kind",
+        "TranscriptFormatEnum": "incidents.transcripts.format_choices",
+    },
 }
 
 LOGGING = {

@@ -16,6 +16,7 @@ urlpatterns = [
     # Staff add their TOTP code here; other users leave it empty.
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("account/", include("incidents.urls_account")),
     path("triage/", include("incidents.urls_triage")),
     path("vendor/", include("incidents.urls_vendor")),
     path("stats/", include("incidents.urls_stats")),

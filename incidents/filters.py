@@ -14,8 +14,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from incidents import access
-from incidents.models import PUBLIC_STATUSES, Context, Environment, Incident, OverrideType, SeverityBand, Status, Vendor
+from incidents import access, severity
+from incidents.models import PUBLIC_STATUSES, Context, Environment, Incident, OverrideType, Status, Vendor
 
 
 def status_choices_for(user: AbstractBaseUser | AnonymousUser | None) -> list[tuple[str, str]]:
@@ -63,7 +63,10 @@ class IncidentFilter(django_filters.FilterSet):
     )
     override_type = django_filters.ChoiceFilter(choices=OverrideType.choices, empty_label="Any type")
     severity_band = django_filters.ChoiceFilter(
-        label="Severity", choices=SeverityBand.choices, empty_label="Any severity"
+        # The stored values ("critical"), from the severity module: the band column holds these.
+        label="Severity",
+        choices=list(severity.BAND_LABELS.items()),
+        empty_label="Any severity",
     )
     score_min = django_filters.NumberFilter(
         label="Score from",
@@ -86,7 +89,7 @@ class IncidentFilter(django_filters.FilterSet):
     exclude_lab = django_filters.BooleanFilter(
         label="Leave out lab demonstrations", method="filter_exclude_lab", widget=forms.CheckboxInput
     )
-    status = django_filters.ChoiceFilter(choices=[], empty_label="Any status")
+    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
     occurred_after = django_filters.DateFilter(
         label="Occurred on or after",
         field_name="occurred_on",
@@ -140,8 +143,14 @@ class IncidentFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None) -> None:
         super().__init__(data, queryset, request=request, prefix=prefix)
-        # Only statuses the caller can see are offered; the queryset is scoped anyway.
-        self.filters["status"].extra["choices"] = status_choices_for(getattr(request, "user", None))
+        self.status_choices = status_choices_for(getattr(request, "user", None))
+
+    @property
+    def form(self) -> forms.Form:
+        form = super().form
+        # Only statuses the caller can see are offered (the queryset is scoped anyway).
+        form.fields["status"].choices = [("", "Any status"), *self.status_choices]
+        return form
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.search(value.strip()) if value.strip() else queryset
@@ -154,4 +163,6 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(published_at__gte=_start_of(value))
 
     def filter_published_before(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        if value >= date.max:
+            return queryset
         return queryset.filter(published_at__lt=_start_of(value + timedelta(days=1)))

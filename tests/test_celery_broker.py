@@ -243,5 +243,6 @@ def test_the_beat_schedule_names_registered_tasks():
         "incidents.tasks.refresh_statistics",
         "incidents.tasks.send_weekly_digests",
         "incidents.tasks.build_dataset_snapshot",
+        "api.tasks.purge_idempotency_keys",
     }
     assert all(entry["task"] in app.tasks for entry in app.conf.beat_schedule.values())
