@@ -68,7 +68,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 response = render(request, "account/token_created.html", {"token": token, "raw": raw})
                 # The only time the token exists in clear: keep it out of every cache and history.
                 response["Cache-Control"] = "no-store"
-                response["Referrer-Policy"] = "no-referrer"
+                response["Referrer-Policy"] = "same-origin"
                 return response
         return _render_list(request, form, allowed, status=400)
     return _render_list(request, form, allowed)

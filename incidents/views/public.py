@@ -111,7 +111,9 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
         status=400 if note_form.errors or error else 200,
     )
     # The token is a secret: never leak it in Referer headers or caches.
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: the token never leaves the site, and the page's own forms keep a
+    # real Origin header, which CSRF checking needs (no-referrer makes browsers send "Origin: null").
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
 

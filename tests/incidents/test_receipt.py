@@ -12,7 +12,7 @@ def test_it_shows_the_reporter_their_incident(client, make_incident):
     assert response.status_code == 200
     assert incident.public_id.encode() in response.content
     assert b"Submitted" in response.content
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
 
 
