@@ -8,7 +8,8 @@ than dropped). Build turns with ``make_turn``.
 
 Each format is one module in this package exposing ``FORMAT_ID``, ``LABEL``,
 ``detect(source) -> bool`` and ``parse(source, *, sample=None) -> ParsedTranscript``; a parser
-raises only ``TranscriptError`` for input it cannot read.
+raises only ``TranscriptError`` for input it cannot read. What several parsers need (sample choice,
+error wording, opaque payloads, turns in progress) is in ``common``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import importlib
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -150,26 +152,46 @@ class Source:
         return True
 
     @cached_property
+    def jsonl_lines(self) -> list[tuple[int, Any]]:
+        """(line number, JSON value) per non-blank line; a bad line names its number."""
+        return list(iter_jsonl(self.text))
+
+    @cached_property
     def jsonl(self) -> list[Any]:
         """One JSON value per non-blank line; a bad line names its number."""
-        records = []
-        # Split on newlines only: JSON may hold U+2028 and other characters splitlines() breaks on.
-        for number, line in enumerate(self.text.split("\n"), start=1):
-            if line.strip():
-                try:
-                    records.append(load_json(line))
-                except TranscriptError as exc:
-                    raise TranscriptError(exc.message, line=number) from None
-        return records
+        return [value for _, value in self.jsonl_lines]
 
     @cached_property
     def is_jsonl(self) -> bool:
+        """JSON Lines of objects. False for a one-line file, which is plain JSON: see ``records``."""
         if self.is_json or self.data.lstrip()[:1] != b"{":
             return False
         try:
             return bool(self.jsonl) and all(isinstance(r, dict) for r in self.jsonl)
         except TranscriptError:
             return False
+
+    @cached_property
+    def starts_with_object(self) -> bool:
+        """Whether the first non-blank character (after a BOM) is ``{``, as in JSON Lines of objects."""
+        return self.data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+    @cached_property
+    def first_line(self) -> int:
+        """The number of the first non-blank line (1 when there is none)."""
+        return next((n for n, line in enumerate(self.text.split("\n"), start=1) if line.strip()), 1)
+
+    def records(self, format_id: str | None = None) -> Iterator[tuple[int, Any]]:
+        """(line number, JSON value) per record of a JSON Lines source, read lazily.
+
+        A one-line file is also valid JSON as a whole (``is_jsonl`` is False for it): a source that is
+        JSON as a whole is one record, numbered by its first non-blank line. A bad line raises with its
+        number, attributed to ``format_id``.
+        """
+        if self.is_json:
+            yield self.first_line, self.json
+        else:
+            yield from iter_jsonl(self.text, format_id)
 
     @cached_property
     def is_text(self) -> bool:
@@ -220,6 +242,27 @@ def check_text(text: str) -> None:
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise TranscriptError("The transcript contains a NUL character; is it a binary file?", line=line)
+
+
+def iter_jsonl(text: str, format_id: str | None = None) -> Iterator[tuple[int, Any]]:
+    """(line number, JSON value) per non-blank line of ``text``, read lazily; a bad line names its number.
+
+    Splits on "\\n" only: ``str.splitlines`` also breaks at U+2028 and friends, which JSON.stringify
+    leaves unescaped inside strings.
+    """
+    start, number, size = 0, 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end == -1:
+            end = size
+        number += 1
+        line = text[start:end]
+        start = end + 1
+        if line.strip():
+            try:
+                yield number, load_json(line)
+            except TranscriptError as exc:
+                raise TranscriptError(exc.message, line=number, format_id=format_id) from None
 
 
 def load_json(text: str) -> Any:

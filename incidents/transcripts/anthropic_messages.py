@@ -28,6 +28,15 @@ import json
 from typing import Any
 
 from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn, tool_call
+from incidents.transcripts.common import (
+    Segment,
+    has_media_type,
+    join_path,
+    json_kind,
+    omit_payloads,
+    parser_errors,
+    show,
+)
 
 FORMAT_ID = "anthropic-messages"
 LABEL = "Anthropic Messages API (JSON)"
@@ -59,8 +68,6 @@ KNOWN_BLOCK_TYPES = EVIDENCE_TYPES | {"text", "image", "document"}
 PAYLOAD_KEYS = frozenset({"data", "encrypted_content", "encrypted_index", "signature"})
 NORMAL_STOPS = ("end_turn", "tool_use", "stop_sequence", "pause_turn")
 PAYLOAD_LIMIT = 200
-MEDIA_KEYS = ("media_type", "mimeType", "mime_type")
-STRIP_DEPTH = 12
 DETECT_SCAN = 500
 
 
@@ -138,27 +145,8 @@ def _scan_messages(messages: list) -> bool | None:
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    try:
+    with parser_errors(FORMAT_ID):
         return _Parser().run(source.json)
-    except TranscriptError as exc:
-        exc.format_id = exc.format_id or FORMAT_ID  # the source's own decoding errors name no format
-        raise
-    except RecursionError:
-        raise TranscriptError("The JSON is nested too deeply to read.", format_id=FORMAT_ID) from None
-
-
-class _Segment:
-    """The blocks of one message gathered into a turn until a tool result splits the message."""
-
-    def __init__(self, role: str) -> None:
-        self.role = role
-        self.texts: list[str] = []
-        self.reasoning: list[str] = []
-        self.calls: list[dict] = []
-        self.raw: list[dict] = []
-
-    def __bool__(self) -> bool:
-        return bool(self.texts or self.reasoning or self.calls or self.raw)
 
 
 class _Parser:
@@ -177,7 +165,7 @@ class _Parser:
                     self.system(data["system"])
                 messages = data["messages"]
                 if not isinstance(messages, list):
-                    raise _error(f"expected a list of messages; got {_kind(messages)}", "messages")
+                    raise _error(f"expected a list of messages; got {json_kind(messages)}", "messages")
                 for number, message in enumerate(messages):
                     self.message(message, f"messages[{number}]")
                 request = {key: value for key, value in data.items() if key not in ("messages", "system")}
@@ -192,7 +180,7 @@ class _Parser:
             for number, message in enumerate(data):
                 self.message(message, f"messages[{number}]")
         else:
-            raise _error(f"expected a JSON object or a list of messages; got {_kind(data)}")
+            raise _error(f"expected a JSON object or a list of messages; got {json_kind(data)}")
         return ParsedTranscript(format=FORMAT_ID, turns=self.turns, warnings=self.warnings)
 
     # Turns --------------------------------------------------------------------------------------------
@@ -200,15 +188,8 @@ class _Parser:
     def emit(self, role: str, content: str, **extra: Any) -> None:
         self.turns.append(make_turn(len(self.turns), role, content, **extra))
 
-    def flush(self, segment: _Segment) -> None:
-        if segment:
-            self.emit(
-                segment.role,
-                "\n\n".join(segment.texts),
-                tool_calls=segment.calls,
-                reasoning="\n\n".join(segment.reasoning) or None,
-                raw=segment.raw,
-            )
+    def flush(self, segment: Segment) -> None:
+        segment.emit_to(self.emit)
 
     def system(self, value: Any) -> None:
         if isinstance(value, str):
@@ -216,28 +197,30 @@ class _Parser:
                 self.emit("system", value)
             return
         if not isinstance(value, list):
-            raise _error(f"expected a string or a list of text blocks; got {_kind(value)}", "system")
-        segment = _Segment("system")
+            raise _error(f"expected a string or a list of text blocks; got {json_kind(value)}", "system")
+        segment = Segment("system")
         for number, block in enumerate(value):
             segment = self.block(block, segment, f"system[{number}]")
         self.flush(segment)
 
     def message(self, message: Any, path: str) -> None:
         if not isinstance(message, dict):
-            raise _error(f"expected a message object with role and content; got {_kind(message)}", path)
+            raise _error(f"expected a message object with role and content; got {json_kind(message)}", path)
         role = message.get("role")
         if role not in MESSAGE_ROLES:
-            raise _error(f"expected one of {', '.join(MESSAGE_ROLES)}; got {_show(role)}", _join(path, "role"))
+            raise _error(f"expected one of {', '.join(MESSAGE_ROLES)}; got {show(role)}", join_path(path, "role"))
         content = message.get("content")
         first = len(self.turns)
-        segment = _Segment(role)
+        segment = Segment(role)
         if isinstance(content, str):
             segment.texts.append(content)
         elif isinstance(content, list):
             for number, block in enumerate(content):
-                segment = self.block(block, segment, _join(path, f"content[{number}]"))
+                segment = self.block(block, segment, join_path(path, f"content[{number}]"))
         elif content is not None:
-            raise _error(f"expected a string or a list of content blocks; got {_kind(content)}", _join(path, "content"))
+            raise _error(
+                f"expected a string or a list of content blocks; got {json_kind(content)}", join_path(path, "content")
+            )
         self.flush(segment)
         if len(self.turns) == first:  # keep an empty message visible rather than losing it
             self.emit(role, "")
@@ -249,17 +232,17 @@ class _Parser:
             if stop_reason is not None and stop_reason not in NORMAL_STOPS:
                 where = f" ({path})" if path else ""
                 self.warnings.append(
-                    f"The response{where} stopped with stop_reason {_show(stop_reason)}; "
+                    f"The response{where} stopped with stop_reason {show(stop_reason)}; "
                     "its last turn may be cut off or withheld."
                 )
 
-    def block(self, block: Any, segment: _Segment, path: str) -> _Segment:
+    def block(self, block: Any, segment: Segment, path: str) -> Segment:
         """Adds one block to ``segment``; returns the segment later blocks of the message go to."""
         if isinstance(block, str):
             segment.texts.append(block)
             return segment
         if not isinstance(block, dict):
-            self.warnings.append(f"{path}: expected a content block object; got {_kind(block)}; kept as raw data.")
+            self.warnings.append(f"{path}: expected a content block object; got {json_kind(block)}; kept as raw data.")
             segment.raw.append({"type": "unknown", "data": block})
             return segment
         kind = _type(block)
@@ -270,7 +253,7 @@ class _Parser:
             if isinstance(text, str):
                 segment.texts.append(text)
             else:
-                self.warnings.append(f"{path}.text: expected a string; got {_kind(text)}; kept as raw data.")
+                self.warnings.append(f"{path}.text: expected a string; got {json_kind(text)}; kept as raw data.")
                 segment.raw.append({"type": "text", "data": _strip(block)})
             if block.get("citations"):
                 segment.raw.append({"type": "citations", "data": _strip(block["citations"])})
@@ -287,7 +270,7 @@ class _Parser:
         elif kind == "mid_conv_system":
             self.flush(segment)
             self.emit("system", self.mid_conv_system(block, path))
-            return _Segment(segment.role)
+            return Segment(segment.role)
         else:
             segment.raw.append({"type": kind or "unknown", "data": _strip(block)})
         return segment
@@ -295,17 +278,17 @@ class _Parser:
     def call(self, block: dict, path: str, *, server: bool) -> dict:
         call_id = block.get("id")
         if not isinstance(call_id, str):
-            self.warnings.append(f"{path}.id: expected a tool_use id string; got {_kind(call_id)}.")
+            self.warnings.append(f"{path}.id: expected a tool_use id string; got {json_kind(call_id)}.")
             call_id = None
         else:
             (self.server_call_ids if server else self.call_ids).add(call_id)
         name = block.get("name")
         if not isinstance(name, str):
-            self.warnings.append(f"{path}.name: expected the tool name as a string; got {_kind(name)}.")
+            self.warnings.append(f"{path}.name: expected the tool name as a string; got {json_kind(name)}.")
             name = "" if name is None else json.dumps(name)
         return tool_call(call_id, name, block.get("input"))
 
-    def result(self, block: dict, kind: str, segment: _Segment, path: str) -> _Segment:
+    def result(self, block: dict, kind: str, segment: Segment, path: str) -> Segment:
         call_id = block.get("tool_use_id")
         call_id = call_id if isinstance(call_id, str) else None
         if kind != "tool_result" and call_id not in self.server_call_ids:
@@ -320,14 +303,14 @@ class _Parser:
         raw: list[dict] = []
         content = block.get("content")
         if kind == "tool_result":
-            text = self.result_content(content, raw, _join(path, "content"))
+            text = self.result_content(content, raw, join_path(path, "content"))
         else:
             text = _server_result_text(content)
             raw.append({"type": kind, "data": _strip(block)})
         if block.get("is_error") is True:
             raw.insert(0, {"type": "tool_error", "data": {"is_error": True}})
         self.emit("tool", text, tool_call_id=call_id, raw=raw)
-        return _Segment(segment.role)
+        return Segment(segment.role)
 
     def result_content(self, content: Any, raw: list[dict], path: str) -> str:
         if content is None:
@@ -335,7 +318,7 @@ class _Parser:
         if isinstance(content, str):
             return content
         if not isinstance(content, list):
-            self.warnings.append(f"{path}: expected a string or a list of blocks; got {_kind(content)}.")
+            self.warnings.append(f"{path}: expected a string or a list of blocks; got {json_kind(content)}.")
             return _dumps(content)
         texts = []
         for block in content:
@@ -352,7 +335,7 @@ class _Parser:
         if isinstance(content, str):
             return content
         if not isinstance(content, list):
-            raise _error(f"expected a list of text blocks; got {_kind(content)}", _join(path, "content"))
+            raise _error(f"expected a list of text blocks; got {json_kind(content)}", join_path(path, "content"))
         texts = []
         for number, part in enumerate(content):
             if isinstance(part, dict) and isinstance(part.get("text"), str):
@@ -402,24 +385,16 @@ def _server_result_text(content: Any) -> str:
     return _dumps(content)
 
 
-def _strip(value: Any, depth: int = 0) -> Any:
+def _strip(value: Any) -> Any:
     """A copy of ``value`` with long opaque payloads (base64, encrypted content) replaced by a note."""
-    if depth > STRIP_DEPTH:
-        return value
-    if isinstance(value, dict):
-        # A media source's "data" is the file itself, whatever its length; a plain-text document's is kept.
-        media = any(key in value for key in MEDIA_KEYS) and value.get("type") != "text"
-        return {
-            key: (
-                f"<{len(item)} characters omitted>"
-                if key in PAYLOAD_KEYS and isinstance(item, str) and (len(item) > PAYLOAD_LIMIT or media)
-                else _strip(item, depth + 1)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_strip(item, depth + 1) for item in value]
-    return value
+    return omit_payloads(value, _is_payload)
+
+
+def _is_payload(holder: dict, key: str, text: str) -> bool:
+    # A media source's "data" is the file itself, whatever its length; a plain-text document's is kept.
+    return key in PAYLOAD_KEYS and (
+        len(text) > PAYLOAD_LIMIT or (has_media_type(holder) and holder.get("type") != "text")
+    )
 
 
 def _type(block: Any) -> str | None:
@@ -429,29 +404,6 @@ def _type(block: Any) -> str | None:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else _kind(value)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _error(message: str, field: str | None = None) -> TranscriptError:

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
-from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn, tool_call
+from incidents.transcripts import ParsedTranscript, Source, TranscriptError, tool_call
+from incidents.transcripts.common import TurnDraft, finish_turns, json_type, select_sample, trim_payloads
 
 FORMAT_ID = "chatgpt-export"
 LABEL = "ChatGPT data export (conversations.json)"
@@ -49,19 +49,8 @@ TEXT_FIELDS = {
 }
 QUIET_FIELDS = frozenset({"content_type", "language", "response_format_name"})
 IMAGE_PARTS = frozenset({"image_asset_pointer", "image_url"})
+# Opaque payloads (base64 data, data: URLs) are replaced by their length.
 HEAVY_KEYS = frozenset({"data", "encrypted_content", "image_url"})
-HEAVY_CHARS = 256
-
-
-@dataclass(slots=True)
-class _Turn:
-    role: str
-    timestamp: str | None = None
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    tool_calls: list[dict] = field(default_factory=list)
-    tool_call_id: str | None = None
-    raw: list[dict] = field(default_factory=list)
 
 
 def _conversations(value: Any) -> list | None:
@@ -94,33 +83,27 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
     conversations = _conversations(source.json)
     if conversations is None:
         raise TranscriptError(
-            f"expected a list of conversations or one conversation object; got a JSON {_kind(source.json)}",
+            f"expected a list of conversations or one conversation object; got a JSON {json_type(source.json)}",
             format_id=FORMAT_ID,
         )
     if not conversations:
         raise TranscriptError("The export holds no conversations.", format_id=FORMAT_ID)
     samples = _samples(conversations)
-    if sample is None:
-        position = 0
-    else:
-        position = next((i for i, s in enumerate(samples) if s["id"] == sample), -1)
-        if position < 0:
-            known = ", ".join(s["id"] for s in samples[:20]) + (" …" if len(samples) > 20 else "")
-            raise TranscriptError(
-                f"There is no conversation {sample!r} in this export; available: {known}.", format_id=FORMAT_ID
-            )
+    position = select_sample(samples, sample, FORMAT_ID)
     where = f"[{position}]" if isinstance(source.json, list) else ""
     conversation = conversations[position]
     if not isinstance(conversation, dict):
         raise TranscriptError(
-            f"expected a conversation object with mapping and current_node; got {_kind(conversation)}",
+            f"expected a conversation object with mapping and current_node; got {json_type(conversation)}",
             field=where or None,
             format_id=FORMAT_ID,
         )
     mapping = conversation.get("mapping")
     if not isinstance(mapping, dict):
         raise TranscriptError(
-            f"expected an object of message nodes; got {_kind(mapping)}", field=f"{where}mapping", format_id=FORMAT_ID
+            f"expected an object of message nodes; got {json_type(mapping)}",
+            field=f"{where}mapping",
+            format_id=FORMAT_ID,
         )
     warnings: list[str] = []
     path = _active_path(mapping, conversation.get("current_node"), where, warnings)
@@ -138,19 +121,7 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
         )
     return ParsedTranscript(
         format=FORMAT_ID,
-        turns=[
-            make_turn(
-                index,
-                turn.role,
-                "\n\n".join(part for part in turn.text if part),
-                tool_calls=turn.tool_calls,
-                tool_call_id=turn.tool_call_id,
-                reasoning="\n\n".join(part for part in turn.reasoning if part) or None,
-                timestamp=turn.timestamp,
-                raw=turn.raw,
-            )
-            for index, turn in enumerate(turns)
-        ],
+        turns=finish_turns(turns),
         warnings=warnings,
         samples=samples,
         sample=samples[position]["id"],
@@ -212,13 +183,15 @@ def _active_path(mapping: dict, current: Any, where: str, warnings: list[str]) -
             break
         if not isinstance(node, dict):
             raise TranscriptError(
-                f"expected a node object; got {_kind(node)}", field=f"{where}mapping[{node_id!r}]", format_id=FORMAT_ID
+                f"expected a node object; got {json_type(node)}",
+                field=f"{where}mapping[{node_id!r}]",
+                format_id=FORMAT_ID,
             )
         path.append((node_id, node))
         parent = node.get("parent")
         if parent is not None and not isinstance(parent, str):
             raise TranscriptError(
-                f"expected a node id or null; got {_kind(parent)}",
+                f"expected a node id or null; got {json_type(parent)}",
                 field=f"{where}mapping[{node_id!r}].parent",
                 format_id=FORMAT_ID,
             )
@@ -236,9 +209,9 @@ def _active_path(mapping: dict, current: Any, where: str, warnings: list[str]) -
     return path
 
 
-def _turns(path: list[tuple[str, dict]], where: str) -> tuple[list[_Turn], int]:
-    turns: list[_Turn] = []
-    open_turn: _Turn | None = None  # the assistant turn still taking messages
+def _turns(path: list[tuple[str, dict]], where: str) -> tuple[list[TurnDraft], int]:
+    turns: list[TurnDraft] = []
+    open_turn: TurnDraft | None = None  # the assistant turn still taking messages
     calls_by_tool: dict[str, str] = {}  # recipient -> id of its latest call since the last user message
     hidden = 0
     for node_id, node in path:
@@ -247,7 +220,7 @@ def _turns(path: list[tuple[str, dict]], where: str) -> tuple[list[_Turn], int]:
             continue
         at = f"{where}mapping[{node_id!r}].message"
         if not isinstance(message, dict):
-            raise TranscriptError(f"expected a message object; got {_kind(message)}", field=at, format_id=FORMAT_ID)
+            raise TranscriptError(f"expected a message object; got {json_type(message)}", field=at, format_id=FORMAT_ID)
         author = message.get("author")
         author = author if isinstance(author, dict) else {}
         raw_role = author.get("role")
@@ -261,7 +234,7 @@ def _turns(path: list[tuple[str, dict]], where: str) -> tuple[list[_Turn], int]:
             content = {}
         if not isinstance(content, dict):
             raise TranscriptError(
-                f"expected an object with content_type; got {_kind(content)}",
+                f"expected an object with content_type; got {json_type(content)}",
                 field=f"{at}.content",
                 format_id=FORMAT_ID,
             )
@@ -285,7 +258,7 @@ def _turns(path: list[tuple[str, dict]], where: str) -> tuple[list[_Turn], int]:
                 or (reasoning and (any(turn.text) or turn.tool_calls))
                 or (text and not calls and turn.tool_calls)
             ):
-                turn = _Turn("assistant", timestamp)
+                turn = TurnDraft("assistant", timestamp)
                 turns.append(turn)
                 open_turn = turn
             turn.reasoning.extend(reasoning)
@@ -305,12 +278,12 @@ def _turns(path: list[tuple[str, dict]], where: str) -> tuple[list[_Turn], int]:
             call_id = next(reversed(calls_by_tool.values()), None) if name is None else calls_by_tool.get(name)
             if call_id is None and name:
                 raw.insert(0, {"type": "tool_author", "data": {"name": name}})
-            turns.append(_Turn("tool", timestamp, [text], reasoning, tool_call_id=call_id, raw=raw))
+            turns.append(TurnDraft("tool", timestamp, [text], reasoning, tool_call_id=call_id, raw=raw))
         else:
             if role == "user":
                 calls_by_tool.clear()
             if text.strip() or reasoning or raw:
-                turns.append(_Turn(role, timestamp, [text], reasoning, raw=raw))
+                turns.append(TurnDraft(role, timestamp, [text], reasoning, raw=raw))
     kept = [
         turn
         for turn in turns
@@ -365,19 +338,8 @@ def _content(content: dict) -> tuple[str, list[str], list[dict]]:
     return "\n\n".join(texts), [], raw
 
 
-def _trim(value: Any, depth: int = 0) -> Any:
-    """A copy with opaque payloads (base64 data, data: URLs) replaced by their size."""
-    if depth > 4 or not isinstance(value, dict):
-        return value
-    trimmed = {}
-    for key, item in value.items():
-        if key in HEAVY_KEYS and isinstance(item, str) and len(item) > HEAVY_CHARS:
-            trimmed[key] = f"<{len(item)} characters omitted>"
-        elif isinstance(item, dict):
-            trimmed[key] = _trim(item, depth + 1)
-        else:
-            trimmed[key] = item
-    return trimmed
+def _trim(value: Any) -> Any:
+    return trim_payloads(value, HEAVY_KEYS)
 
 
 def _timestamp(value: Any) -> str | None:
@@ -388,9 +350,3 @@ def _timestamp(value: Any) -> str | None:
     if isinstance(value, str) and value:
         return value
     return None
-
-
-def _kind(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number"
-    )

@@ -28,11 +28,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from incidents.transcripts import ParsedTranscript, Source, TranscriptError, load_json, make_turn, tool_call
+from incidents.transcripts import ParsedTranscript, Source, TranscriptError, iter_jsonl, tool_call
+from incidents.transcripts.common import TurnDraft, finish_turns, id_text, json_type, object_lines, trim_payloads
 
 FORMAT_ID = "claude-code"
 LABEL = "Claude Code session (JSONL)"
@@ -57,19 +58,10 @@ MARKERS = frozenset({"sidechain", "meta", "compact_summary"})
 DETECT_LINES = 50
 # Opaque payloads (base64 images, encrypted thinking, signatures) are replaced by their length.
 HEAVY_KEYS = frozenset({"data", "signature", "encrypted_content"})
-HEAVY_CHARS = 256
 
 
 @dataclass(slots=True)
-class _Turn:
-    role: str
-    timestamp: str | None = None
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    tool_calls: list[dict] = field(default_factory=list)
-    tool_call_id: str | None = None
-    raw: list[dict] = field(default_factory=list)
-
+class _Turn(TurnDraft):
     def is_empty(self) -> bool:
         return (
             self.role != "tool"
@@ -78,42 +70,6 @@ class _Turn:
             and not self.tool_calls
             and all(block["type"] in MARKERS for block in self.raw)
         )
-
-
-def _lines(source: Source) -> Iterator[tuple[int, Any]]:
-    """(line number, JSON value) per non-blank line.
-
-    Splits on "\\n" only: ``str.splitlines`` also breaks at U+2028 and friends, which JSON.stringify
-    leaves unescaped inside strings.
-    """
-    text = source.text
-    start, number, size = 0, 0, len(text)
-    while start < size:
-        end = text.find("\n", start)
-        if end == -1:
-            end = size
-        number += 1
-        line = text[start:end]
-        start = end + 1
-        if line.strip():
-            try:
-                yield number, load_json(line)
-            except TranscriptError as exc:
-                raise TranscriptError(exc.message, line=number, format_id=FORMAT_ID) from None
-
-
-def _records(source: Source) -> Iterator[tuple[int, Any]]:
-    if source.is_json:  # a one-line session is valid JSON as a whole
-        value = source.json
-        if not isinstance(value, dict):
-            raise TranscriptError(
-                f"expected one JSON object per line (a Claude Code session); got a JSON {_kind(value)}",
-                line=1,
-                format_id=FORMAT_ID,
-            )
-        yield 1, value
-        return
-    yield from _lines(source)
 
 
 def _looks_like(record: Any) -> bool:
@@ -139,16 +95,11 @@ def detect(source: Source) -> bool:
             return False
         if source.is_json:
             return _looks_like(source.json)
-        if source.data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
+        if not source.starts_with_object:
             return False
-        for count, (_, record) in enumerate(_lines(source), start=1):
-            if _looks_like(record):
-                return True
-            if count >= DETECT_LINES:
-                break
+        return any(_looks_like(record) for _, record in islice(iter_jsonl(source.text), DETECT_LINES))
     except TranscriptError:
-        pass
-    return False
+        return False
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
@@ -161,10 +112,10 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
     skipped: Counter[str] = Counter()
     bookkeeping = 0
 
-    for number, record in _records(source):
+    for number, record in object_lines(source, FORMAT_ID, "a Claude Code session"):
         if not isinstance(record, dict):
             raise TranscriptError(
-                f"expected a JSON object (one Claude Code event per line); got a JSON {_kind(record)}",
+                f"expected a JSON object (one Claude Code event per line); got a JSON {json_type(record)}",
                 line=number,
                 format_id=FORMAT_ID,
             )
@@ -201,7 +152,7 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
             message = record.get("message")
             if not isinstance(message, dict):
                 raise TranscriptError(
-                    f"expected an object with role and content; got {_kind(message)}",
+                    f"expected an object with role and content; got {json_type(message)}",
                     line=number,
                     field="message",
                     format_id=FORMAT_ID,
@@ -229,23 +180,7 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
             format_id=FORMAT_ID,
         )
     warnings = _warnings(forks, repeated, sidechain_turns, skipped)
-    return ParsedTranscript(
-        format=FORMAT_ID,
-        turns=[
-            make_turn(
-                index,
-                turn.role,
-                "\n\n".join(part for part in turn.text if part),
-                tool_calls=turn.tool_calls,
-                tool_call_id=turn.tool_call_id,
-                reasoning="\n\n".join(part for part in turn.reasoning if part) or None,
-                timestamp=turn.timestamp,
-                raw=turn.raw,
-            )
-            for index, turn in enumerate(kept)
-        ],
-        warnings=warnings,
-    )
+    return ParsedTranscript(format=FORMAT_ID, turns=finish_turns(kept), warnings=warnings)
 
 
 def _blocks(content: Any, number: int) -> list:
@@ -256,7 +191,7 @@ def _blocks(content: Any, number: int) -> list:
     if content is None:
         return []
     raise TranscriptError(
-        f"expected a string or a list of content blocks; got {_kind(content)}",
+        f"expected a string or a list of content blocks; got {json_type(content)}",
         line=number,
         field="message.content",
         format_id=FORMAT_ID,
@@ -286,7 +221,9 @@ def _add_assistant(
         elif kind == "thinking" and isinstance(block.get("thinking"), str):
             turn.reasoning.append(block["thinking"])
         elif kind == "tool_use":
-            turn.tool_calls.append(tool_call(_str(block.get("id")), _str(block.get("name")) or "", block.get("input")))
+            turn.tool_calls.append(
+                tool_call(id_text(block.get("id")), id_text(block.get("name")) or "", block.get("input"))
+            )
         elif isinstance(block, str):
             turn.text.append(block)
         else:
@@ -315,7 +252,7 @@ def _add_user(turns: list[_Turn], record: dict, blocks: list, timestamp: str | N
             if block.get("is_error") is True:
                 raw.append({"type": "tool_error", "data": {"is_error": True}})
             turns.append(
-                _Turn("tool", timestamp, [text], tool_call_id=_str(block.get("tool_use_id")), raw=markers + raw)
+                _Turn("tool", timestamp, [text], tool_call_id=id_text(block.get("tool_use_id")), raw=markers + raw)
             )
             continue
         prompt = True
@@ -377,22 +314,7 @@ def _warnings(forks: list[str], repeated: int, sidechain_turns: int, skipped: Co
 
 def _raw(block: Any) -> dict:
     kind = block.get("type") if isinstance(block, dict) else None
-    return {"type": kind if isinstance(kind, str) and kind else "unknown", "data": _trim(block)}
-
-
-def _trim(value: Any, depth: int = 0) -> Any:
-    """A copy with opaque payloads (base64, encrypted or signed data) replaced by their size."""
-    if depth > 4 or not isinstance(value, dict):
-        return value
-    trimmed = {}
-    for key, item in value.items():
-        if key in HEAVY_KEYS and isinstance(item, str) and len(item) > HEAVY_CHARS:
-            trimmed[key] = f"<{len(item)} characters omitted>"
-        elif isinstance(item, dict):
-            trimmed[key] = _trim(item, depth + 1)
-        else:
-            trimmed[key] = item
-    return trimmed
+    return {"type": kind if isinstance(kind, str) and kind else "unknown", "data": trim_payloads(block, HEAVY_KEYS)}
 
 
 def _timestamp(value: Any) -> str | None:
@@ -404,17 +326,3 @@ def _timestamp(value: Any) -> str | None:
             moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
             return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return None
-
-
-def _str(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _kind(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number"
-    )

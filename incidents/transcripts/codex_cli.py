@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from incidents.transcripts import ParsedTranscript, Source, TranscriptError, load_json, make_turn, tool_call
+from incidents.transcripts import ParsedTranscript, Source, TranscriptError, iter_jsonl, tool_call
+from incidents.transcripts.common import TurnDraft, finish_turns, id_text, json_type, object_lines, trim_payloads
 
 FORMAT_ID = "codex-cli"
 LABEL = "Codex CLI rollout (JSONL)"
@@ -68,19 +69,12 @@ IGNORED_EVENTS = frozenset(
 )
 SKIPPED_ITEMS = frozenset({"ghost_snapshot"})
 DETECT_LINES = 20
+# Opaque payloads (encrypted reasoning, data: URLs, base64 results) are replaced by their length.
 HEAVY_KEYS = frozenset({"encrypted_content", "image_url", "data", "result"})
-HEAVY_CHARS = 256
 
 
 @dataclass(slots=True)
-class _Turn:
-    role: str
-    timestamp: str | None = None
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    tool_calls: list[dict] = field(default_factory=list)
-    tool_call_id: str | None = None
-    raw: list[dict] = field(default_factory=list)
+class _Turn(TurnDraft):
     is_message: bool = False  # built from a message item (checked for repeated instructions)
 
 
@@ -112,37 +106,6 @@ class _Builder:
             self.pending_raw.append(block)
 
 
-def _lines(source: Source) -> Iterator[tuple[int, Any]]:
-    """(line number, JSON value) per non-blank line; splits on "\\n" only (not at U+2028 inside strings)."""
-    text = source.text
-    start, number, size = 0, 0, len(text)
-    while start < size:
-        end = text.find("\n", start)
-        if end == -1:
-            end = size
-        number += 1
-        line = text[start:end]
-        start = end + 1
-        if line.strip():
-            try:
-                yield number, load_json(line)
-            except TranscriptError as exc:
-                raise TranscriptError(exc.message, line=number, format_id=FORMAT_ID) from None
-
-
-def _records(source: Source) -> list[tuple[int, Any]]:
-    if source.is_json:  # a one-line rollout is valid JSON as a whole
-        value = source.json
-        if not isinstance(value, dict):
-            raise TranscriptError(
-                f"expected one JSON object per line (a Codex rollout); got a JSON {_kind(value)}",
-                line=1,
-                format_id=FORMAT_ID,
-            )
-        return [(1, value)]
-    return list(_lines(source))
-
-
 def _is_envelope(record: Any) -> bool:
     return isinstance(record, dict) and isinstance(record.get("type"), str) and "payload" in record
 
@@ -165,29 +128,27 @@ def detect(source: Source) -> bool:
         if source.is_json:
             value = source.json
             return _is_envelope(value) and value["type"] == "session_meta"
-        if source.data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
+        if not source.starts_with_object:
             return False
-        for count, (_, record) in enumerate(_lines(source), start=1):
+        for count, (_, record) in enumerate(islice(iter_jsonl(source.text), DETECT_LINES), start=1):
             if _is_envelope(record) and record["type"] in LINE_TYPES:
                 return True
             if (count == 1 and _is_bare_meta(record)) or (
                 isinstance(record, dict) and record.get("record_type") == "state"
             ):
                 return True
-            if count >= DETECT_LINES:
-                break
     except TranscriptError:
         pass
     return False
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    records = _records(source)
+    records = list(object_lines(source, FORMAT_ID, "a Codex rollout"))
     items: list[tuple[int, str, Any, str | None]] = []  # (line, line type, payload, timestamp)
     for position, (number, record) in enumerate(records):
         if not isinstance(record, dict):
             raise TranscriptError(
-                f"expected a JSON object (one rollout line); got a JSON {_kind(record)}",
+                f"expected a JSON object (one rollout line); got a JSON {json_type(record)}",
                 line=number,
                 format_id=FORMAT_ID,
             )
@@ -222,7 +183,7 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
             continue
         if not isinstance(payload, dict):
             raise TranscriptError(
-                f"expected an object; got {_kind(payload)}", line=number, field="payload", format_id=FORMAT_ID
+                f"expected an object; got {json_type(payload)}", line=number, field="payload", format_id=FORMAT_ID
             )
         if kind == "session_meta":
             if meta_seen:
@@ -288,27 +249,11 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
         warnings.append(f"Response items of a type this importer does not know are kept as raw blocks: {listed}.")
     if not turns:
         raise TranscriptError("No messages or tool calls were found in this Codex rollout.", format_id=FORMAT_ID)
-    return ParsedTranscript(
-        format=FORMAT_ID,
-        turns=[
-            make_turn(
-                index,
-                turn.role,
-                "\n\n".join(part for part in turn.text if part),
-                tool_calls=turn.tool_calls,
-                tool_call_id=turn.tool_call_id,
-                reasoning="\n\n".join(part for part in turn.reasoning if part) or None,
-                timestamp=turn.timestamp,
-                raw=turn.raw,
-            )
-            for index, turn in enumerate(turns)
-        ],
-        warnings=warnings,
-    )
+    return ParsedTranscript(format=FORMAT_ID, turns=finish_turns(turns), warnings=warnings)
 
 
 def _response_item(builder: _Builder, item: dict, timestamp: str | None, number: int, unknown: Counter[str]) -> None:
-    kind = _str(item.get("type"))
+    kind = id_text(item.get("type"))
     if kind == "message":
         role = MESSAGE_ROLES.get(item["role"]) if isinstance(item.get("role"), str) else None
         if role is None:
@@ -340,24 +285,24 @@ def _response_item(builder: _Builder, item: dict, timestamp: str | None, number:
             opaque = {key: value for key, value in item.items() if key not in ("summary", "content")}
             turn.raw.append({"type": "reasoning", "data": _trim(opaque)})
     elif kind == "function_call":
-        name = _str(item.get("name")) or ""
-        namespace = _str(item.get("namespace"))
+        name = id_text(item.get("name")) or ""
+        namespace = id_text(item.get("namespace"))
         builder.assistant(timestamp).tool_calls.append(
             tool_call(_call_id(item), f"{namespace}.{name}" if namespace else name, item.get("arguments"))
         )
     elif kind == "custom_tool_call":
         builder.assistant(timestamp).tool_calls.append(
-            tool_call(_call_id(item), _str(item.get("name")) or "", item.get("input"))
+            tool_call(_call_id(item), id_text(item.get("name")) or "", item.get("input"))
         )
     elif kind == "local_shell_call":
         builder.assistant(timestamp).tool_calls.append(tool_call(_call_id(item), "local_shell", item.get("action")))
     elif kind and kind.endswith("_output") and "call_id" in item:
         text, raw = _output(item.get("output", item.get("result")))
-        builder.add(_Turn("tool", timestamp, [text], tool_call_id=_str(item.get("call_id")), raw=raw))
-    elif kind and kind.endswith("_call") and _str(item.get("call_id")):
+        builder.add(_Turn("tool", timestamp, [text], tool_call_id=id_text(item.get("call_id")), raw=raw))
+    elif kind and kind.endswith("_call") and id_text(item.get("call_id")):
         arguments = next((item[key] for key in ("arguments", "input", "action") if key in item), None)
         builder.assistant(timestamp).tool_calls.append(
-            tool_call(_call_id(item), _str(item.get("name")) or kind.removesuffix("_call"), arguments)
+            tool_call(_call_id(item), id_text(item.get("name")) or kind.removesuffix("_call"), arguments)
         )
     elif kind in SKIPPED_ITEMS:
         return
@@ -373,7 +318,7 @@ def _response_item(builder: _Builder, item: dict, timestamp: str | None, number:
 def _event(
     builder: _Builder, event: dict, timestamp: str | None, number: int, has_messages: bool, notes: dict[str, list[int]]
 ) -> None:
-    kind = _str(event.get("type"))
+    kind = id_text(event.get("type"))
     if not has_messages and kind in ("user_message", "agent_message", "agent_reasoning"):
         message = event.get("message", event.get("text"))
         text = message if isinstance(message, str) else ""
@@ -450,37 +395,12 @@ def _instruction_text(value: Any) -> str | None:
 
 
 def _call_id(item: dict) -> str | None:
-    return _str(item.get("call_id")) or _str(item.get("id"))
+    return id_text(item.get("call_id")) or id_text(item.get("id"))
 
 
-def _trim(value: Any, depth: int = 0) -> Any:
-    """A copy with opaque payloads (encrypted reasoning, data: URLs, base64 results) replaced by their size."""
-    if depth > 4 or not isinstance(value, dict):
-        return value
-    trimmed = {}
-    for key, item in value.items():
-        if key in HEAVY_KEYS and isinstance(item, str) and len(item) > HEAVY_CHARS:
-            trimmed[key] = f"<{len(item)} characters omitted>"
-        elif isinstance(item, dict):
-            trimmed[key] = _trim(item, depth + 1)
-        else:
-            trimmed[key] = item
-    return trimmed
+def _trim(value: Any) -> Any:
+    return trim_payloads(value, HEAVY_KEYS)
 
 
 def _timestamp(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _str(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _kind(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number"
-    )

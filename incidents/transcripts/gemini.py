@@ -33,6 +33,16 @@ from collections import deque
 from typing import Any
 
 from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn, tool_call
+from incidents.transcripts.common import (
+    Segment,
+    has_media_type,
+    join_path,
+    json_kind,
+    omit_payloads,
+    parser_errors,
+    select_sample,
+    show,
+)
 
 FORMAT_ID = "gemini"
 LABEL = "Google Gemini contents (JSON)"
@@ -57,8 +67,6 @@ REQUEST_PARTS = ("contents", "systemInstruction", "system_instruction")
 NORMAL_FINISHES = ("STOP", "FINISH_REASON_UNSPECIFIED")
 PAYLOAD_KEYS = frozenset({"data", "thoughtSignature", "thought_signature"})
 PAYLOAD_LIMIT = 200
-MEDIA_KEYS = ("media_type", "mimeType", "mime_type")
-STRIP_DEPTH = 12
 DETECT_SCAN = 20
 
 
@@ -123,13 +131,8 @@ def _is_content(value: Any) -> bool:
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    try:
+    with parser_errors(FORMAT_ID):
         return _parse(source.json, sample)
-    except TranscriptError as exc:
-        exc.format_id = exc.format_id or FORMAT_ID  # the source's own decoding errors name no format
-        raise
-    except RecursionError:
-        raise TranscriptError("The JSON is nested too deeply to read.", format_id=FORMAT_ID) from None
 
 
 def _parse(data: Any, sample: str | None) -> ParsedTranscript:
@@ -144,7 +147,7 @@ def _parse(data: Any, sample: str | None) -> ParsedTranscript:
         elif isinstance(contents, dict):
             contents = [contents]
         elif not isinstance(contents, list):
-            raise _error(f"expected a list of contents; got {_kind(contents)}", "contents")
+            raise _error(f"expected a list of contents; got {json_kind(contents)}", "contents")
         parser.contents(contents, "contents")
         request = {key: value for key, value in data.items() if key not in REQUEST_PARTS and value is not None}
         if request and parser.turns:
@@ -154,7 +157,7 @@ def _parse(data: Any, sample: str | None) -> ParsedTranscript:
     elif isinstance(data, list) and data and isinstance(data[0], dict) and "candidates" in data[0]:
         if not all(_is_chunk(chunk) for chunk in data):
             number = next(n for n, chunk in enumerate(data) if not _is_chunk(chunk))
-            got = "an object without them" if isinstance(data[number], dict) else _kind(data[number])
+            got = "an object without them" if isinstance(data[number], dict) else json_kind(data[number])
             raise _error(f"expected a response chunk with candidates; got {got}", f"[{number}]")
         parser.response(data, sample, "")
     elif isinstance(data, list):
@@ -162,7 +165,7 @@ def _parse(data: Any, sample: str | None) -> ParsedTranscript:
     else:
         raise _error(
             'expected a request with "contents", a list of contents, or a response with "candidates"; '
-            f"got {_kind(data)}" + (" without either key" if isinstance(data, dict) else "")
+            f"got {json_kind(data)}" + (" without either key" if isinstance(data, dict) else "")
         )
     return ParsedTranscript(
         format=FORMAT_ID, turns=parser.turns, warnings=parser.warnings, samples=parser.samples, sample=parser.sample
@@ -214,18 +217,6 @@ class _Pairing:
         return None, False
 
 
-class _Segment:
-    def __init__(self, role: str) -> None:
-        self.role = role
-        self.texts: list[str] = []
-        self.reasoning: list[str] = []
-        self.calls: list[dict] = []
-        self.raw: list[dict] = []
-
-    def __bool__(self) -> bool:
-        return bool(self.texts or self.reasoning or self.calls or self.raw)
-
-
 class _Parser:
     def __init__(self) -> None:
         self.turns: list[dict] = []
@@ -238,15 +229,8 @@ class _Parser:
     def emit(self, role: str, content: str, **extra: Any) -> None:
         self.turns.append(make_turn(len(self.turns), role, content, timestamp=self.timestamp, **extra))
 
-    def flush(self, segment: _Segment) -> None:
-        if segment:
-            self.emit(
-                segment.role,
-                "\n\n".join(segment.texts),
-                tool_calls=segment.calls,
-                reasoning="\n\n".join(segment.reasoning) or None,
-                raw=segment.raw,
-            )
+    def flush(self, segment: Segment) -> None:
+        segment.emit_to(self.emit)
 
     # Containers ---------------------------------------------------------------------------------------
 
@@ -258,9 +242,9 @@ class _Parser:
         elif isinstance(value, dict):
             parts = value.get("parts")
             if not isinstance(parts, list):
-                raise _error(f"expected a list of parts; got {_kind(parts)}", f"{path}.parts")
+                raise _error(f"expected a list of parts; got {json_kind(parts)}", f"{path}.parts")
         else:
-            raise _error(f"expected a content with parts or a string; got {_kind(value)}", path)
+            raise _error(f"expected a content with parts or a string; got {json_kind(value)}", path)
         self.parts(parts, "system", -1, f"{path}.parts")
 
     def contents(self, contents: list, path: str, default_role: str = "user") -> None:
@@ -269,19 +253,19 @@ class _Parser:
             if isinstance(content, str):  # the SDK accepts bare strings as user contents
                 content = {"role": "user", "parts": [{"text": content}]}
             if not isinstance(content, dict):
-                raise _error(f"expected a content object with role and parts; got {_kind(content)}", where)
+                raise _error(f"expected a content object with role and parts; got {json_kind(content)}", where)
             role = content.get("role")
             if role is None:
                 role = default_role
             if not isinstance(role, str) or role not in ROLE_MAP:
-                raise _error(f"expected one of user, model; got {_show(role)}", f"{where}.role")
+                raise _error(f"expected one of user, model; got {show(role)}", f"{where}.role")
             if "parts" not in content:
                 raise _error("expected a content object with a parts list", where)
             parts = content["parts"]
             if parts is None:  # how the Python SDK dumps an empty content
                 parts = []
             if not isinstance(parts, list):
-                raise _error(f"expected a list of parts; got {_kind(parts)}", f"{where}.parts")
+                raise _error(f"expected a list of parts; got {json_kind(parts)}", f"{where}.parts")
             first = len(self.turns)
             self.parts(parts, ROLE_MAP[role], number, f"{where}.parts")
             if len(self.turns) == first:  # keep an empty content visible rather than losing it
@@ -297,15 +281,17 @@ class _Parser:
             if candidates is None:
                 candidates = []
             if not isinstance(candidates, list):
-                raise _error(f"expected a list of candidates; got {_kind(candidates)}", _join(where, "candidates"))
+                raise _error(
+                    f"expected a list of candidates; got {json_kind(candidates)}", join_path(where, "candidates")
+                )
             meta.update((key, value) for key, value in chunk.items() if key != "candidates" and value is not None)
             stamp = _get(chunk, "createTime")
             if isinstance(stamp, str) and self.timestamp is None:
                 self.timestamp = stamp
             for number, candidate in enumerate(candidates):
-                cpath = _join(where, f"candidates[{number}]")
+                cpath = join_path(where, f"candidates[{number}]")
                 if not isinstance(candidate, dict):
-                    raise _error(f"expected a candidate object; got {_kind(candidate)}", cpath)
+                    raise _error(f"expected a candidate object; got {json_kind(candidate)}", cpath)
                 index = candidate.get("index")
                 index = index if isinstance(index, int) and not isinstance(index, bool) else number
                 entry = merged.setdefault(index, {"parts": [], "meta": {}, "path": cpath})
@@ -315,9 +301,9 @@ class _Parser:
                     if isinstance(parts, list):
                         _merge_parts(entry["parts"], parts)
                     elif parts is not None:
-                        raise _error(f"expected a list of parts; got {_kind(parts)}", f"{cpath}.content.parts")
+                        raise _error(f"expected a list of parts; got {json_kind(parts)}", f"{cpath}.content.parts")
                 elif content is not None:
-                    raise _error(f"expected a content object; got {_kind(content)}", f"{cpath}.content")
+                    raise _error(f"expected a content object; got {json_kind(content)}", f"{cpath}.content")
                 entry["meta"].update(
                     (key, value)
                     for key, value in candidate.items()
@@ -326,15 +312,13 @@ class _Parser:
         if not merged:
             feedback = _get(meta, "promptFeedback")
             reason = _get(feedback, "blockReason") if isinstance(feedback, dict) else None
-            detail = f" (promptFeedback.blockReason: {_show(reason)})" if reason is not None else ""
+            detail = f" (promptFeedback.blockReason: {show(reason)})" if reason is not None else ""
             raise _error(f"the response holds no candidates{detail}", "candidates")
         order = sorted(merged)
-        chosen = order[0] if sample is None else next((i for i in order if str(i) == sample), None)
-        if chosen is None:
-            available = ", ".join(str(i) for i in order[:20])
-            raise _error(f"unknown sample {sample!r}; available: {available}")
+        samples = [{"id": str(i), "label": f"Candidate {i}"} for i in order]
+        chosen = order[select_sample(samples, sample, FORMAT_ID)]
         if len(order) > 1:
-            self.samples = [{"id": str(i), "label": f"Candidate {i}"} for i in order]
+            self.samples = samples
             self.sample = str(chosen)
         entry = merged[chosen]
         first = len(self.turns)
@@ -348,33 +332,33 @@ class _Parser:
         finish = _get(entry["meta"], "finishReason")
         if finish is not None and finish not in NORMAL_FINISHES:
             self.warnings.append(
-                f"The response stopped with finishReason {_show(finish)}; its last turn may be cut off or withheld."
+                f"The response stopped with finishReason {show(finish)}; its last turn may be cut off or withheld."
             )
 
     # Parts --------------------------------------------------------------------------------------------
 
     def parts(self, parts: list, role: str, content_number: int, path: str) -> None:
-        segment = _Segment(role)
+        segment = Segment(role)
         for number, part in enumerate(parts):
             where = f"{path}[{number}]"
             if isinstance(part, str):
                 segment.texts.append(part)
                 continue
             if not isinstance(part, dict):
-                self.warnings.append(f"{where}: expected a part object; got {_kind(part)}; kept as raw data.")
+                self.warnings.append(f"{where}: expected a part object; got {json_kind(part)}; kept as raw data.")
                 segment.raw.append({"type": "unknown", "data": part})
                 continue
             fields = {_camel(key): value for key, value in part.items() if value is not None}
             segment = self.part(fields, segment, content_number, where)
         self.flush(segment)
 
-    def part(self, fields: dict, segment: _Segment, content_number: int, path: str) -> _Segment:
+    def part(self, fields: dict, segment: Segment, content_number: int, path: str) -> Segment:
         text = fields.get("text")
         if isinstance(text, str):
             if text:
                 (segment.reasoning if fields.get("thought") is True else segment.texts).append(text)
         elif text is not None:
-            self.warnings.append(f"{path}.text: expected a string; got {_kind(text)}; kept as raw data.")
+            self.warnings.append(f"{path}.text: expected a string; got {json_kind(text)}; kept as raw data.")
             segment.raw.append({"type": "text", "data": text})
         signature = fields.get("thoughtSignature")
         if signature is not None:
@@ -396,17 +380,17 @@ class _Parser:
                 self.function_response(fields["functionResponse"], f"{path}.functionResponse")
             if "codeExecutionResult" in fields:
                 self.code_result(fields["codeExecutionResult"])
-            return _Segment(segment.role)
+            return Segment(segment.role)
         if fields.get("thought") is not None and not isinstance(text, str):
             segment.raw.append({"type": "thought", "data": fields["thought"]})
         return segment
 
     def function_call(self, call: Any, content_number: int, path: str) -> dict:
         if not isinstance(call, dict):
-            raise _error(f"expected an object with name and args; got {_kind(call)}", f"{path}.functionCall")
+            raise _error(f"expected an object with name and args; got {json_kind(call)}", f"{path}.functionCall")
         name = call.get("name")
         if not isinstance(name, str):
-            self.warnings.append(f"{path}.functionCall.name: expected a string; got {_kind(name)}.")
+            self.warnings.append(f"{path}.functionCall.name: expected a string; got {json_kind(name)}.")
             name = "" if name is None else _dumps(name)
         call_id = self.pairing.call(name, _str_or_none(call.get("id")), content_number)
         return tool_call(call_id, name, call.get("args"))
@@ -424,7 +408,7 @@ class _Parser:
 
     def function_response(self, response: Any, path: str) -> None:
         if not isinstance(response, dict):
-            raise _error(f"expected an object with name and response; got {_kind(response)}", path)
+            raise _error(f"expected an object with name and response; got {json_kind(response)}", path)
         name = response.get("name")
         name = name if isinstance(name, str) else ""
         call_id, known = self.pairing.answer(name, _str_or_none(response.get("id")))
@@ -509,23 +493,14 @@ def _get(value: dict, camel: str) -> Any:
     return found
 
 
-def _strip(value: Any, depth: int = 0) -> Any:
+def _strip(value: Any) -> Any:
     """A copy of ``value`` with long base64 payloads replaced by a note."""
-    if depth > STRIP_DEPTH:
-        return value
-    if isinstance(value, dict):
-        media = any(key in value for key in MEDIA_KEYS)  # its "data" is the file itself, whatever its length
-        return {
-            key: (
-                f"<{len(item)} characters omitted>"
-                if key in PAYLOAD_KEYS and isinstance(item, str) and (len(item) > PAYLOAD_LIMIT or media)
-                else _strip(item, depth + 1)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_strip(item, depth + 1) for item in value]
-    return value
+    return omit_payloads(value, _is_payload)
+
+
+def _is_payload(holder: dict, key: str, text: str) -> bool:
+    # A file's "data" is the file itself, whatever its length.
+    return key in PAYLOAD_KEYS and (len(text) > PAYLOAD_LIMIT or has_media_type(holder))
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -534,29 +509,6 @@ def _str_or_none(value: Any) -> str | None:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else _kind(value)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _error(message: str, field: str | None = None) -> TranscriptError:

@@ -35,6 +35,7 @@ from incidents.transcripts import (
     megabytes,
     tool_call,
 )
+from incidents.transcripts.common import drop_base64, json_kind, parser_errors, scalar_text, unknown_sample
 
 FORMAT_ID = "inspect-eval"
 LABEL = "Inspect AI eval log (.eval or .json)"
@@ -45,11 +46,8 @@ _ZSTD = 93
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _CHUNK = 1 << 20
 _LABEL_CHARS = 80
-_MAX_LISTED = 20
 # Older logs wrote "tc://" where newer ones write "attachment://"; Inspect resolves both.
 _REFERENCE_PREFIXES = ("attachment://", "tc://")
-_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
-_LONG_BLOB = 2000
 # zipfile and the decompressors raise many different types for damaged archives.
 _ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
@@ -84,17 +82,12 @@ def detect(source: Source) -> bool:
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    try:
+    with parser_errors(FORMAT_ID, too_deep="The Inspect log is nested too deeply to read."):
         log: _Log = _Archive(source) if source.is_zip else _JsonLog(source)
         entry = _choose(log.entries, sample)
         data = log.load(entry)
         warnings = list(log.warnings)
         turns = _Sample(data, entry.prefix, warnings).turns()
-    except RecursionError:
-        raise TranscriptError("The Inspect log is nested too deeply to read.", format_id=FORMAT_ID) from None
-    except TranscriptError as exc:
-        exc.format_id = exc.format_id or FORMAT_ID
-        raise
     if not turns:
         raise TranscriptError(f"Sample {entry.id!r} holds no messages.", format_id=FORMAT_ID)
     samples = [entry.summary() for entry in log.entries]
@@ -147,9 +140,7 @@ def _choose(entries: list[_Entry], wanted: str | None) -> _Entry:
     for entry in entries:
         if entry.sample_id == wanted:
             return entry
-    listed = ", ".join(entry.id for entry in entries[:_MAX_LISTED])
-    more = f" (and {len(entries) - _MAX_LISTED} more)" if len(entries) > _MAX_LISTED else ""
-    raise TranscriptError(f"The log has no sample {wanted!r}; available samples: {listed}{more}.")
+    raise unknown_sample(wanted, [entry.id for entry in entries])
 
 
 class _JsonLog(_Log):
@@ -164,13 +155,13 @@ class _JsonLog(_Log):
                 "The Inspect log holds no samples (it was written without samples, or is a header only)."
             )
         if not isinstance(self.samples, list):
-            raise TranscriptError(f"expected a list of samples; got {_kind(self.samples)}", field="samples")
+            raise TranscriptError(f"expected a list of samples; got {json_kind(self.samples)}", field="samples")
         _status_warning(log.get("status"), self.warnings)
         for position, data in enumerate(self.samples):
             if not isinstance(data, dict):
                 self.warnings.append(f"samples[{position}] is not an object and was skipped.")
                 continue
-            sample_id = _scalar(data.get("id")) or str(position + 1)
+            sample_id = scalar_text(data.get("id")) or str(position + 1)
             epoch = data.get("epoch") if _is_int(data.get("epoch")) else 1
             self.entries.append(
                 _Entry(
@@ -223,7 +214,7 @@ class _Archive(_Log):
     def load(self, entry: _Entry) -> dict:
         data = self.read_json(entry.member)
         if not isinstance(data, dict):
-            raise TranscriptError(f"{entry.member}: expected a sample object; got {_kind(data)}.")
+            raise TranscriptError(f"{entry.member}: expected a sample object; got {json_kind(data)}.")
         return data
 
     def _read_header(self) -> None:
@@ -253,7 +244,7 @@ class _Archive(_Log):
                 if not isinstance(summary, dict):
                     continue
                 epoch = summary.get("epoch") if _is_int(summary.get("epoch")) else 1
-                entry = wanted.pop(f"{_scalar(summary.get('id'))}_epoch_{epoch}", None)
+                entry = wanted.pop(f"{scalar_text(summary.get('id'))}_epoch_{epoch}", None)
                 if entry is not None:
                     entry.label = _label(summary.get("input"))
                     entry.scores = _scores(summary.get("scores"))
@@ -362,10 +353,10 @@ class _Sample:
         error = self.data.get("error")
         if error:
             detail = error.get("message") if isinstance(error, dict) else error
-            self.warnings.append(f"The sample ended with an error: {_text_of(detail)}")
+            self.warnings.append(f"The sample ended with an error: {scalar_text(detail)}")
         limit = self.data.get("limit")
         if isinstance(limit, dict) and limit.get("type"):
-            self.warnings.append(f"The sample stopped at its {_text_of(limit.get('type'))} limit.")
+            self.warnings.append(f"The sample stopped at its {scalar_text(limit.get('type'))} limit.")
         return turns
 
     def _messages(self) -> list:
@@ -374,7 +365,7 @@ class _Sample:
             return messages
         if messages is not None and not isinstance(messages, list):
             raise TranscriptError(
-                f"expected a list of chat messages; got {_kind(messages)}", field=f"{self.prefix}messages"
+                f"expected a list of chat messages; got {json_kind(messages)}", field=f"{self.prefix}messages"
             )
         # A sample still running, or written by a writer that left messages out: rebuild from input/output.
         rebuilt: list = []
@@ -395,7 +386,7 @@ class _Sample:
     def _turn(self, index: int, position: int, message: Any, times: dict[str, str]) -> dict:
         where = f"{self.prefix}messages[{position}]"
         if not isinstance(message, dict):
-            raise TranscriptError(f"expected a chat message object; got {_kind(message)}", field=where)
+            raise TranscriptError(f"expected a chat message object; got {json_kind(message)}", field=where)
         role = message.get("role")
         if role not in _ROLES:
             raise TranscriptError(f"expected one of {', '.join(_ROLES)}; got {role!r}", field=f"{where}.role")
@@ -403,11 +394,11 @@ class _Sample:
         calls: list[dict] = []
         if role == "assistant":
             calls = self._tool_calls(message.get("tool_calls"), where, raw)
-        call_id = _scalar(message.get("tool_call_id")) or None
+        call_id = scalar_text(message.get("tool_call_id")) or None
         if role == "tool":
             error = message.get("error")
             if isinstance(error, dict) or (isinstance(error, str) and error):
-                raw.append({"type": "tool_error", "data": _lean(self._resolve_deep(error))})
+                raw.append({"type": "tool_error", "data": drop_base64(self._resolve_deep(error))})
                 if not content:
                     content = _error_text(error)
         message_id = message.get("id")
@@ -429,7 +420,7 @@ class _Sample:
             return self._resolve(value), [], []
         if not isinstance(value, list):
             raise TranscriptError(
-                f"expected text or a list of content parts; got {_kind(value)}", field=f"{where}.content"
+                f"expected text or a list of content parts; got {json_kind(value)}", field=f"{where}.content"
             )
         texts: list[str] = []
         reasoning: list[str] = []
@@ -439,7 +430,7 @@ class _Sample:
                 texts.append(self._resolve(part))
                 continue
             if not isinstance(part, dict):
-                raw.append({"type": "unknown", "data": _lean(part)})
+                raw.append({"type": "unknown", "data": drop_base64(part)})
                 continue
             kind = part.get("type")
             if kind == "text":
@@ -449,13 +440,13 @@ class _Sample:
                 if part.get("refusal"):
                     raw.append({"type": "refusal", "data": {"refusal": True}})
                 if part.get("citations"):
-                    raw.append({"type": "citations", "data": _lean(self._resolve_deep(part["citations"]))})
+                    raw.append({"type": "citations", "data": drop_base64(self._resolve_deep(part["citations"]))})
             elif kind == "reasoning":
                 text = part.get("reasoning")
                 summary = part.get("summary")
                 if part.get("redacted"):
                     # Encrypted reasoning is opaque; a provider summary, when given, is readable.
-                    raw.append({"type": "reasoning", "data": _lean(self._resolve_deep(part))})
+                    raw.append({"type": "reasoning", "data": drop_base64(self._resolve_deep(part))})
                     if isinstance(summary, str) and summary:
                         reasoning.append(self._resolve(summary))
                 elif isinstance(text, str) and text:
@@ -467,7 +458,7 @@ class _Sample:
                 raw.append(
                     {
                         "type": kind if isinstance(kind, str) and kind else "unknown",
-                        "data": _lean(self._resolve_deep(data)),
+                        "data": drop_base64(self._resolve_deep(data)),
                     }
                 )
         return "\n\n".join(texts), reasoning, raw
@@ -476,24 +467,24 @@ class _Sample:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise TranscriptError(f"expected a list of tool calls; got {_kind(value)}", field=f"{where}.tool_calls")
+            raise TranscriptError(f"expected a list of tool calls; got {json_kind(value)}", field=f"{where}.tool_calls")
         calls = []
         for position, call in enumerate(value):
             if not isinstance(call, dict):
                 raise TranscriptError(
-                    f"expected a tool call object; got {_kind(call)}", field=f"{where}.tool_calls[{position}]"
+                    f"expected a tool call object; got {json_kind(call)}", field=f"{where}.tool_calls[{position}]"
                 )
             name = call.get("function")
             if not isinstance(name, str):
-                name = _scalar(name)
+                name = scalar_text(name)
                 self.warnings.append(f"{where}.tool_calls[{position}] has no function name.")
-            call_id = _scalar(call.get("id")) or None
+            call_id = scalar_text(call.get("id")) or None
             calls.append(tool_call(call_id, name, self._resolve_deep(call.get("arguments"))))
             if call.get("parse_error"):
                 raw.append(
                     {
                         "type": "tool_call_parse_error",
-                        "data": {"id": call_id, "function": name, "parse_error": _lean(call["parse_error"])},
+                        "data": {"id": call_id, "function": name, "parse_error": drop_base64(call["parse_error"])},
                     }
                 )
         return calls
@@ -622,49 +613,14 @@ def _scores(scores: Any) -> dict | None:
 
 def _error_text(error: Any) -> str:
     if isinstance(error, dict):
-        message = _text_of(error.get("message"))
+        message = scalar_text(error.get("message"))
         kind = error.get("type")
         return f"Error ({kind}): {message}" if isinstance(kind, str) and kind else f"Error: {message}"
-    return f"Error: {_text_of(error)}"
-
-
-def _lean(value: Any) -> Any:
-    """``value`` with base64 payloads (data URIs, long base64 runs) replaced by a note of their size."""
-    if isinstance(value, str):
-        if value.startswith("data:") and ";base64," in value[:200]:
-            return f"[{value[5 : value.index(';')]} data removed, {len(value)} characters]"
-        if len(value) > _LONG_BLOB and _BASE64.fullmatch(value):
-            return f"[base64 data removed, {len(value)} characters]"
-        return value
-    if isinstance(value, list):
-        return [_lean(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _lean(item) for key, item in value.items()}
-    return value
-
-
-def _text_of(value: Any) -> str:
-    return value if isinstance(value, str) else _scalar(value)
-
-
-def _scalar(value: Any) -> str:
-    """An id or name as text; empty when missing."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool | int | float):
-        return str(value)
-    return ""
+    return f"Error: {scalar_text(error)}"
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number" if isinstance(value, int | float) else type(value).__name__)
 
 
 def _natural(name: str) -> list:

@@ -43,17 +43,15 @@ def _records(source: Source, ctx: Context) -> tuple[list[Any], list[int]]:
                 f"expected JSON Lines, one message object per line; the file is a single JSON value ({kind(data)}). "
                 "A JSON list of messages is read by the OpenAI Chat Completions format."
             )
-        first = next((n for n, line in enumerate(source.text.splitlines(), start=1) if line.strip()), 1)
-        return [data], [first]
+        return [data], [source.first_line]
     try:
-        records = source.jsonl
+        numbered = source.jsonl_lines
     except TranscriptError as exc:
         exc.format_id = exc.format_id or FORMAT_ID
         raise
-    numbers = [n for n, line in enumerate(source.text.splitlines(), start=1) if line.strip()]
-    if not records:
+    if not numbered:
         raise ctx.error("The file holds no JSON lines.")
-    return records, numbers
+    return [record for _, record in numbered], [number for number, _ in numbered]
 
 
 def _is_conversation(record: Any) -> bool:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn, tool_call
+from incidents.transcripts.common import has_media_type, json_kind, omit_payloads, parser_errors, show
 
 FORMAT_ID = "langchain"
 LABEL = "LangChain messages (JSON)"
@@ -75,8 +76,6 @@ CALL_BLOCKS = frozenset({"tool_use", "tool_call", "function_call"})
 REASONING_BLOCKS = frozenset({"thinking", "reasoning"})
 PAYLOAD_KEYS = frozenset({"data", "base64", "image_url", "url", "encrypted_content", "signature", "file_data"})
 PAYLOAD_LIMIT = 200
-MEDIA_KEYS = ("media_type", "mimeType", "mime_type")
-STRIP_DEPTH = 12
 DETECT_SCAN = 20
 
 
@@ -118,13 +117,8 @@ def _class_type(ids: Any) -> str | None:
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    try:
+    with parser_errors(FORMAT_ID):
         return _Parser().run(source.json)
-    except TranscriptError as exc:
-        exc.format_id = exc.format_id or FORMAT_ID  # the source's own decoding errors name no format
-        raise
-    except RecursionError:
-        raise TranscriptError("The JSON is nested too deeply to read.", format_id=FORMAT_ID) from None
 
 
 class _Parser:
@@ -140,7 +134,7 @@ class _Parser:
         if messages is None:
             raise _error(
                 'expected a list of messages ({"type": ..., "data": ...}) or an object with a "messages" list; '
-                f"got {_kind(data)}"
+                f"got {json_kind(data)}"
             )
         prefix = "messages" if isinstance(data, dict) else ""
         for number, message in enumerate(messages):
@@ -165,7 +159,7 @@ class _Parser:
             role = CHAT_ROLES.get(chat_role) if isinstance(chat_role, str) else None
             if role is None:
                 self.warnings.append(
-                    f"{data_path}.role: {_show(chat_role)} is not a standard role; the message is shown as a user turn."
+                    f"{data_path}.role: {show(chat_role)} is not a standard role; the message is shown as a user turn."
                 )
                 raw.append({"type": "chat_role", "data": chat_role})
                 role = "user"
@@ -208,25 +202,25 @@ class _Parser:
     def unwrap(self, message: Any, path: str) -> tuple[str, dict, str]:
         """The message type, its fields and the path to them, for both serialised forms."""
         if not isinstance(message, dict):
-            raise _error(f'expected a message object ({{"type": ..., "data": ...}}); got {_kind(message)}', path)
+            raise _error(f'expected a message object ({{"type": ..., "data": ...}}); got {json_kind(message)}', path)
         if message.get("lc") == 1 and message.get("type") == "constructor":
             ids = message.get("id")
             kind = _class_type(ids)
             if kind is None:
                 known = ", ".join(c for c in CLASS_TYPES if not c.endswith("Chunk"))
                 name = ids[-1] if isinstance(ids, list) and ids else ids
-                raise _error(f"expected a message class ({known}) last; got {_show(name)}", f"{path}.id")
+                raise _error(f"expected a message class ({known}) last; got {show(name)}", f"{path}.id")
             kwargs = message.get("kwargs")
             if not isinstance(kwargs, dict):
-                raise _error(f"expected an object with the message fields; got {_kind(kwargs)}", f"{path}.kwargs")
+                raise _error(f"expected an object with the message fields; got {json_kind(kwargs)}", f"{path}.kwargs")
             return kind, kwargs, f"{path}.kwargs"
         kind = message.get("type")
         if not isinstance(kind, str) or (kind not in TYPE_ROLES and kind not in CHUNK_TYPES):
             known = ", ".join(k for k in TYPE_ROLES)
-            raise _error(f"expected one of {known}; got {_show(kind)}", f"{path}.type")
+            raise _error(f"expected one of {known}; got {show(kind)}", f"{path}.type")
         data = message.get("data")
         if not isinstance(data, dict):
-            raise _error(f"expected an object with the message fields; got {_kind(data)}", f"{path}.data")
+            raise _error(f"expected an object with the message fields; got {json_kind(data)}", f"{path}.data")
         return kind, data, f"{path}.data"
 
     def content(
@@ -239,7 +233,7 @@ class _Parser:
                 texts.append(content)
             return
         if not isinstance(content, list):
-            raise _error(f"expected a string or a list of content blocks; got {_kind(content)}", path)
+            raise _error(f"expected a string or a list of content blocks; got {json_kind(content)}", path)
         for number, block in enumerate(content):
             if isinstance(block, str):
                 texts.append(block)
@@ -247,7 +241,9 @@ class _Parser:
             kind = block.get("type") if isinstance(block, dict) else None
             kind = kind if isinstance(kind, str) else None
             if not isinstance(block, dict):
-                self.warnings.append(f"{path}[{number}]: expected a content block; got {_kind(block)}; kept as raw.")
+                self.warnings.append(
+                    f"{path}[{number}]: expected a content block; got {json_kind(block)}; kept as raw."
+                )
                 raw.append({"type": "unknown", "data": block})
             elif kind == "text" and isinstance(block.get("text"), str):
                 texts.append(block["text"])
@@ -311,7 +307,7 @@ class _Parser:
             return None
         call_id = data.get("tool_call_id")
         if not isinstance(call_id, str):
-            self.warnings.append(f"{path}.tool_call_id: expected a string; got {_kind(call_id)}.")
+            self.warnings.append(f"{path}.tool_call_id: expected a string; got {json_kind(call_id)}.")
             return None
         if call_id not in self.call_ids:
             self.warnings.append(f"{path}.tool_call_id: {call_id!r} matches no earlier tool call.")
@@ -369,28 +365,19 @@ def _timestamp(metadata: Any) -> str | None:
     return None
 
 
-def _strip(value: Any, depth: int = 0) -> Any:
+def _strip(value: Any) -> Any:
     """A copy of ``value`` with long base64 payloads (data URLs, encrypted content) replaced by a note."""
-    if depth > STRIP_DEPTH:
-        return value
-    if isinstance(value, dict):
-        media = any(key in value for key in MEDIA_KEYS)  # its "data" / "base64" is the file itself
-        return {
-            key: (
-                f"<{len(item)} characters omitted>"
-                if key in PAYLOAD_KEYS
-                and isinstance(item, str)
-                and ((len(item) > PAYLOAD_LIMIT and _is_payload(item)) or (media and key in ("data", "base64")))
-                else _strip(item, depth + 1)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_strip(item, depth + 1) for item in value]
-    return value
+    return omit_payloads(value, _is_payload)
 
 
-def _is_payload(text: str) -> bool:
+def _is_payload(holder: dict, key: str, text: str) -> bool:
+    # A file's "data" / "base64" is the file itself; elsewhere only long encoded text is a payload.
+    return key in PAYLOAD_KEYS and (
+        (len(text) > PAYLOAD_LIMIT and _is_encoded(text)) or (key in ("data", "base64") and has_media_type(holder))
+    )
+
+
+def _is_encoded(text: str) -> bool:
     """A data URL or base64-like text, not an ordinary (if long) URL."""
     return text.startswith("data:") or (" " not in text[:PAYLOAD_LIMIT] and "://" not in text[:16])
 
@@ -403,25 +390,6 @@ def _name(value: Any) -> str:
     if isinstance(value, str):
         return value
     return "" if value is None else json.dumps(value)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else _kind(value)
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def _error(message: str, field: str | None = None) -> TranscriptError:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn, tool_call
+from incidents.transcripts.common import parser_errors, select_sample
 
 FORMAT_ID = "openai-chat"
 LABEL = "OpenAI Chat Completions (messages / response JSON)"
@@ -186,26 +187,14 @@ def cap_warnings(warnings: list[str]) -> list[str]:
     return [*warnings[:MAX_WARNINGS], f"…and {len(warnings) - MAX_WARNINGS} more warnings."]
 
 
-def load(source: Source, format_id: str) -> Any:
-    """The source's JSON, with JSON and decoding errors attributed to ``format_id``."""
-    try:
-        return source.json
-    except TranscriptError as exc:
-        exc.format_id = exc.format_id or format_id
-        raise
-
-
 def choose_sample(samples: list[dict], sample: str | None, ctx: Context) -> str | None:
-    """The chosen sample id: ``sample`` if listed, else the first; an unknown id is refused."""
-    if sample is None:
-        return samples[0]["id"] if samples else None
-    if any(entry["id"] == sample for entry in samples):
-        return sample
+    """The chosen sample id: ``sample`` if listed, else the first (None when nothing is listed); an unknown id
+    is refused."""
     if not samples:
-        raise ctx.error(f"This transcript holds a single conversation; there is no sample {sample!r}.")
-    listed = ", ".join(entry["id"] for entry in samples[:20])
-    more = f" (and {len(samples) - 20} more)" if len(samples) > 20 else ""
-    raise ctx.error(f"Unknown sample {sample!r}; available samples: {listed}{more}.")
+        if sample is not None:
+            raise ctx.error(f"This transcript holds a single conversation; there is no sample {sample!r}.")
+        return None
+    return samples[select_sample(samples, sample, ctx.format_id)]["id"]
 
 
 # --- content ---------------------------------------------------------------------------------------------------
@@ -617,9 +606,5 @@ def detect(source: Source) -> bool:
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    ctx = Context()
-    data = load(source, FORMAT_ID)
-    try:
-        return conversation(data, ctx=ctx, sample=sample)
-    except RecursionError:
-        raise ctx.error("The JSON is nested too deeply to read.") from None
+    with parser_errors(FORMAT_ID):
+        return conversation(source.json, ctx=Context(), sample=sample)

@@ -29,6 +29,7 @@ import re
 from typing import Any
 
 from incidents.transcripts import ParsedTranscript, Source, make_turn, tool_call
+from incidents.transcripts.common import parser_errors
 from incidents.transcripts.openai_chat import (
     Context,
     as_text,
@@ -39,7 +40,6 @@ from incidents.transcripts.openai_chat import (
     iso_time,
     join,
     kind,
-    load,
     optional_id,
     strip_payloads,
 )
@@ -491,11 +491,8 @@ def detect(source: Source) -> bool:
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
     ctx = Context(format_id=FORMAT_ID)
-    data = load(source, FORMAT_ID)
-    try:
-        turns = _parse(data, ctx)
-    except RecursionError:
-        raise ctx.error("The JSON is nested too deeply to read.") from None
+    with parser_errors(FORMAT_ID):
+        turns = _parse(source.json, ctx)
     choose_sample([], sample, ctx)
     check_pairing(turns, ctx)
     return ParsedTranscript(format=FORMAT_ID, turns=turns, warnings=cap_warnings(ctx.warnings))

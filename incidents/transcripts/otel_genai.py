@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn, tool_call
+from incidents.transcripts.common import drop_base64, json_kind, parser_errors, scalar_text, select_sample
 
 FORMAT_ID = "otel-genai"
 LABEL = "OpenTelemetry GenAI spans (OTLP JSON)"
@@ -48,10 +49,7 @@ _LEGACY_EVENTS = {
 _DETAILS_EVENT = "gen_ai.client.inference.operation.details"
 _FLAT = re.compile(r"^gen_ai\.(?P<side>prompt|completion)\.(?P<n>\d+)\.(?P<rest>.+)$")
 _FLAT_CALL = re.compile(r"^tool_calls\.(?P<n>\d+)\.(?P<key>.+)$")
-_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
-_LONG_BLOB = 2000
 _LABEL_CHARS = 80
-_MAX_LISTED = 20
 _DETECT_SPANS = 2000
 _NOT_SPANS = (
     "Expected OpenTelemetry spans: an OTLP JSON object with 'resourceSpans', or a list of spans with 'attributes'."
@@ -73,14 +71,9 @@ def detect(source: Source) -> bool:
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    try:
+    with parser_errors(FORMAT_ID, too_deep="The trace is nested too deeply to read."):
         spans, warnings = _spans(_documents(source))
         return _Reader(spans, warnings).parse(sample)
-    except RecursionError:
-        raise TranscriptError("The trace is nested too deeply to read.", format_id=FORMAT_ID) from None
-    except TranscriptError as exc:
-        exc.format_id = exc.format_id or FORMAT_ID
-        raise
 
 
 # --- Reading the envelope -----------------------------------------------------------------------
@@ -149,7 +142,7 @@ def _spans(documents: list[Any]) -> tuple[list[_Span], list[str]]:
             ):
                 records = scope.get("spans")
                 if records is not None and not isinstance(records, list):
-                    raise TranscriptError(f"expected a list of spans; got {_kind(records)}", field="spans")
+                    raise TranscriptError(f"expected a list of spans; got {json_kind(records)}", field="spans")
                 for record in records or []:
                     if isinstance(record, dict):
                         spans.append(_span(record, len(spans)))
@@ -178,7 +171,7 @@ def _scopes(resources: Any, name: str, scope_keys: tuple[str, ...]) -> list[dict
     if resources is None:
         return []
     if not isinstance(resources, list):
-        raise TranscriptError(f"expected a list; got {_kind(resources)}", field=name)
+        raise TranscriptError(f"expected a list; got {json_kind(resources)}", field=name)
     scopes = []
     for resource in resources:
         if not isinstance(resource, dict):
@@ -200,23 +193,23 @@ def _span(record: dict, order: int) -> _Span:
     status = record.get("status") if isinstance(record.get("status"), dict) else {}
     error = None
     if status.get("code") in (2, "STATUS_CODE_ERROR", "ERROR"):
-        error = _text(status.get("message")) or "error"
+        error = scalar_text(status.get("message")) or "error"
     events = []
     for event in record.get("events") if isinstance(record.get("events"), list) else []:
         if isinstance(event, dict):
             events.append(
                 _Event(
-                    name=_text(event.get("name")),
+                    name=scalar_text(event.get("name")),
                     time=_nanos(event.get("timeUnixNano"), event.get("timestamp")),
                     attributes=_attributes(event.get("attributes")),
                 )
             )
     return _Span(
         order=order,
-        trace_id=_text(record.get("traceId") or context.get("trace_id") or record.get("trace_id")),
-        span_id=_text(record.get("spanId") or context.get("span_id") or record.get("span_id")),
-        parent_id=_text(record.get("parentSpanId") or record.get("parent_id") or record.get("parent_span_id")),
-        name=_text(record.get("name")),
+        trace_id=scalar_text(record.get("traceId") or context.get("trace_id") or record.get("trace_id")),
+        span_id=scalar_text(record.get("spanId") or context.get("span_id") or record.get("span_id")),
+        parent_id=scalar_text(record.get("parentSpanId") or record.get("parent_id") or record.get("parent_span_id")),
+        name=scalar_text(record.get("name")),
         start=_nanos(record.get("startTimeUnixNano"), record.get("start_time")),
         end=_nanos(record.get("endTimeUnixNano"), record.get("end_time")),
         attributes=_attributes(record.get("attributes")),
@@ -228,7 +221,7 @@ def _span(record: dict, order: int) -> _Span:
 def _log_record(record: dict, logs: dict[tuple[str, str], _Span], spans: list[_Span]) -> None:
     """GenAI events exported as OTLP log records join a pseudo-span per (trace, span) id."""
     attributes = _attributes(record.get("attributes"))
-    name = _text(record.get("eventName")) or _text(attributes.get("event.name"))
+    name = scalar_text(record.get("eventName")) or scalar_text(attributes.get("event.name"))
     if not name.startswith("gen_ai."):
         return
     body = _any_value(record.get("body")) if isinstance(record.get("body"), dict) else None
@@ -237,7 +230,7 @@ def _log_record(record: dict, logs: dict[tuple[str, str], _Span], spans: list[_S
     elif body is not None:
         attributes.setdefault("content", body)
     time = _nanos(record.get("timeUnixNano"), None) or _nanos(record.get("observedTimeUnixNano"), None)
-    key = (_text(record.get("traceId")), _text(record.get("spanId")))
+    key = (scalar_text(record.get("traceId")), scalar_text(record.get("spanId")))
     span = logs.get(key)
     if span is None or not key[1]:
         span = _Span(len(spans), key[0], key[1], "", "", time, time, {})
@@ -303,7 +296,8 @@ def _mentions_gen_ai(value: Any, budget: list[int]) -> bool:
             records = scope.get("logRecords")
             for record in records if isinstance(records, list) else []:
                 if isinstance(record, dict) and (
-                    _text(record.get("eventName")).startswith("gen_ai.") or _has_gen_ai_key(record.get("attributes"))
+                    scalar_text(record.get("eventName")).startswith("gen_ai.")
+                    or _has_gen_ai_key(record.get("attributes"))
                 ):
                     return True
         return False
@@ -314,7 +308,7 @@ def _mentions_gen_ai(value: Any, budget: list[int]) -> bool:
         return True
     events = value.get("events")
     return isinstance(events, list) and any(
-        isinstance(event, dict) and _text(event.get("name")).startswith("gen_ai.") for event in events
+        isinstance(event, dict) and scalar_text(event.get("name")).startswith("gen_ai.") for event in events
     )
 
 
@@ -449,7 +443,7 @@ def _prompt(value: Any, default_role: str) -> list[dict]:
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
-        return _messages([{"role": default_role, "content": _text(value)}], default_role)
+        return _messages([{"role": default_role, "content": scalar_text(value)}], default_role)
     messages = []
     for item in value:
         if isinstance(item, dict) and isinstance(item.get("message"), dict):
@@ -552,11 +546,11 @@ def _key(message: dict) -> str:
             if text.strip():
                 pieces.append(("t", " ".join(text.split())))
         elif kind == "tool_call":
-            pieces.append(("c", _text(part.get("id")), _text(part.get("name"))))
+            pieces.append(("c", scalar_text(part.get("id")), scalar_text(part.get("name"))))
         elif kind == "tool_call_response":
-            pieces.append(("r", _text(part.get("id")), " ".join(_response_text(part).split())))
+            pieces.append(("r", scalar_text(part.get("id")), " ".join(_response_text(part).split())))
         else:
-            pieces.append(("o", _text(kind)))
+            pieces.append(("o", scalar_text(kind)))
     return json.dumps(pieces, ensure_ascii=False)
 
 
@@ -614,11 +608,11 @@ class _Reader:
                 "The GenAI spans carry no message content (gen_ai.input.messages / gen_ai.output.messages); "
                 "export them with content capture on, e.g. OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true."
             )
-        chosen = self._choose(conversations, wanted)
+        samples = [{"id": item.id, "label": item.label or item.id} for item in conversations]
+        chosen = conversations[select_sample(samples, wanted)]
         turns = _Builder(self.warnings).build(chosen.spans, exchanges)
         if not turns:
             raise TranscriptError(f"Conversation {chosen.id!r} holds no messages.")
-        samples = [{"id": item.id, "label": item.label or item.id} for item in conversations]
         several = len(conversations) > 1
         return ParsedTranscript(
             format=FORMAT_ID,
@@ -645,16 +639,6 @@ class _Reader:
                 conversation.label = _conversation_label(conversation.spans, exchanges)
                 kept.append(conversation)
         return kept
-
-    def _choose(self, conversations: list[_Conversation], wanted: str | None) -> _Conversation:
-        if wanted is None:
-            return conversations[0]
-        for conversation in conversations:
-            if conversation.id == wanted:
-                return conversation
-        listed = ", ".join(item.id for item in conversations[:_MAX_LISTED])
-        more = f" (and {len(conversations) - _MAX_LISTED} more)" if len(conversations) > _MAX_LISTED else ""
-        raise TranscriptError(f"The trace file has no conversation {wanted!r}; available: {listed}{more}.")
 
 
 def _carries(exchange: _Exchange | None) -> bool:
@@ -693,11 +677,11 @@ def _tool_result(span: _Span) -> dict | None:
     if not isinstance(name, str) or not name:
         name = span.name.removeprefix("execute_tool").strip()
     return {
-        "id": _text(attributes.get("gen_ai.tool.call.id")) or None,
+        "id": scalar_text(attributes.get("gen_ai.tool.call.id")) or None,
         "name": name,
         "arguments": arguments,
         "result": result,
-        "error": _text(error) if error else None,
+        "error": scalar_text(error) if error else None,
     }
 
 
@@ -817,7 +801,7 @@ class _Builder:
             texts.append(part)
             return
         if not isinstance(part, dict):
-            raw.append({"type": "unknown", "data": _lean(part)})
+            raw.append({"type": "unknown", "data": drop_base64(part)})
             return
         kind = part.get("type")
         if kind is None:
@@ -830,15 +814,15 @@ class _Builder:
             if isinstance(thought, str) and thought:
                 reasoning.append(thought)
             else:
-                raw.append({"type": _text(kind), "data": _lean(part)})
+                raw.append({"type": scalar_text(kind), "data": drop_base64(part)})
         elif kind in ("tool_call", "tool_use", "function_call"):
-            call_id = _text(part.get("id") or part.get("call_id")) or None
+            call_id = scalar_text(part.get("id") or part.get("call_id")) or None
             arguments = part.get("arguments", part.get("input"))
-            calls.append(tool_call(call_id, _text(part.get("name")), arguments))
+            calls.append(tool_call(call_id, scalar_text(part.get("name")), arguments))
             if call_id:
                 self.calls.add(call_id)
         elif kind in ("tool_call_response", "tool_result", "function_call_output"):
-            call_id = _text(part.get("id") or part.get("tool_use_id") or part.get("call_id")) or None
+            call_id = scalar_text(part.get("id") or part.get("tool_use_id") or part.get("call_id")) or None
             if kind == "tool_call_response":
                 responses.append((call_id, _response_text(part)))
             else:
@@ -850,7 +834,7 @@ class _Builder:
             data = {key: value for key, value in part.items() if key != "type"}
             if kind == "blob" and isinstance(data.get("content"), str):
                 data["content"] = f"[{len(data['content'])} characters of base64 data removed]"
-            raw.append({"type": _text(kind) or "unknown", "data": _lean(data)})
+            raw.append({"type": scalar_text(kind) or "unknown", "data": drop_base64(data)})
 
     def _emit_tool_span(self, result: dict, span: _Span) -> bool:
         """A tool result from an execute_tool span; returns True when its call had to be shown too."""
@@ -972,33 +956,3 @@ def _iso(nanos: int | None) -> str | None:
     except (OverflowError, OSError, ValueError):
         return None
     return moment.isoformat()
-
-
-def _lean(value: Any) -> Any:
-    """``value`` with base64 payloads (data URIs, long base64 runs) replaced by a note of their size."""
-    if isinstance(value, str):
-        if value.startswith("data:") and ";base64," in value[:200]:
-            return f"[{value[5 : value.index(';')]} data removed, {len(value)} characters]"
-        if len(value) > _LONG_BLOB and _BASE64.fullmatch(value):
-            return f"[base64 data removed, {len(value)} characters]"
-        return value
-    if isinstance(value, list):
-        return [_lean(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _lean(item) for key, item in value.items()}
-    return value
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool | int | float):
-        return str(value)
-    return ""
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number" if isinstance(value, int | float) else type(value).__name__)

@@ -21,6 +21,7 @@ from collections import deque
 from typing import Any
 
 from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn, tool_call
+from incidents.transcripts.common import join_path, json_kind, parser_errors, select_sample, show
 
 FORMAT_ID = "sharegpt"
 LABEL = "ShareGPT conversations (JSON / JSONL)"
@@ -48,7 +49,6 @@ SPEAKERS = {
     "ipython": "tool",
 }
 LABEL_LENGTH = 80
-SAMPLE_LIST = 20
 DETECT_SCAN = 5
 
 
@@ -89,19 +89,14 @@ def _entries(value: dict) -> tuple[Any, str]:
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    try:
+    with parser_errors(FORMAT_ID):
         return _parse(source, sample)
-    except TranscriptError as exc:
-        exc.format_id = exc.format_id or FORMAT_ID  # the source's own decoding errors name no format
-        raise
-    except RecursionError:
-        raise TranscriptError("The JSON is nested too deeply to read.", format_id=FORMAT_ID) from None
 
 
 def _parse(source: Source, sample: str | None) -> ParsedTranscript:
     records: list[Any]
     lines: list[int] | None = None
-    if source.is_json or source.data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{":
+    if source.is_json or not source.starts_with_object:
         data = source.json  # raises the JSON error, with its line, when it is neither JSON nor JSONL
         if isinstance(data, dict):
             given = data.get("id")
@@ -110,11 +105,14 @@ def _parse(source: Source, sample: str | None) -> ParsedTranscript:
                 raise _error(f"unknown sample {sample!r}; this file holds a single conversation ({own!r})")
             return _Conversation(data, "").parse()
         if not isinstance(data, list):
-            raise _error(f'expected a conversation object with "conversations", or a list of them; got {_kind(data)}')
+            raise _error(
+                f'expected a conversation object with "conversations", or a list of them; got {json_kind(data)}'
+            )
         records = data
     else:
-        records = source.jsonl  # raises with the number of the first unreadable line
-        lines = [n for n, line in enumerate(source.text.splitlines(), start=1) if line.strip()]
+        numbered = source.jsonl_lines  # raises with the number of the first unreadable line
+        lines = [number for number, _ in numbered]
+        records = [record for _, record in numbered]
     if not records:
         raise _error("the list holds no conversations")
 
@@ -122,29 +120,21 @@ def _parse(source: Source, sample: str | None) -> ParsedTranscript:
         return ("", lines[position]) if lines is not None else (f"[{position}]", None)
 
     samples: list[dict] = []
-    taken: dict[str, int] = {}
+    taken: set[str] = set()
     warnings: list[str] = []
     for position, record in enumerate(records):
         path, line = where(position)
         if not isinstance(record, dict):
-            raise _error(f"expected a conversation object; got {_kind(record)}", path, line=line)
+            raise _error(f"expected a conversation object; got {json_kind(record)}", path, line=line)
         given = record.get("id")
         sample_id = str(given) if isinstance(given, str | int) and not isinstance(given, bool) else str(position + 1)
         if sample_id in taken:
             unique = f"{sample_id}@{position + 1}"
             warnings.append(f"Conversation {position + 1} repeats the id {sample_id!r}; it is listed as {unique!r}.")
             sample_id = unique
-        taken[sample_id] = position
+        taken.add(sample_id)
         samples.append({"id": sample_id, "label": _label(record, position)})
-    if sample is None:
-        chosen = 0
-    elif sample in taken:
-        chosen = taken[sample]
-    else:
-        available = ", ".join(s["id"] for s in samples[:SAMPLE_LIST])
-        raise _error(
-            f"unknown sample {sample!r}; available: {available}" + (", …" if len(samples) > SAMPLE_LIST else "")
-        )
+    chosen = select_sample(samples, sample, FORMAT_ID)
     path, line = where(chosen)
     parsed = _Conversation(records[chosen], path, line).parse()
     parsed.warnings[:0] = warnings
@@ -171,17 +161,17 @@ class _Conversation:
 
     def parse(self) -> ParsedTranscript:
         entries, key = _entries(self.record)
-        base = _join(self.path, key)
+        base = join_path(self.path, key)
         if "conversations" not in self.record and "messages" not in self.record:
             raise self.error('expected a "conversations" list of {"from", "value"} messages', self.path)
         if not isinstance(entries, list):
-            raise self.error(f"expected a list of messages; got {_kind(entries)}", base)
+            raise self.error(f"expected a list of messages; got {json_kind(entries)}", base)
         system = self.record.get("system")
         if isinstance(system, str) and system:
             self.emit("system", system)
         elif system is not None and not isinstance(system, str):
             self.warnings.append(
-                f"{_join(self.path, 'system')}: expected a string; got {_kind(system)}; kept as raw data."
+                f"{join_path(self.path, 'system')}: expected a string; got {json_kind(system)}; kept as raw data."
             )
         for number, entry in enumerate(entries):
             self.entry(entry, f"{base}[{number}]", roles_allowed=key == "conversations")
@@ -196,7 +186,7 @@ class _Conversation:
 
     def entry(self, entry: Any, path: str, *, roles_allowed: bool) -> None:
         if not isinstance(entry, dict):
-            raise self.error(f"expected a message object with from and value; got {_kind(entry)}", path)
+            raise self.error(f"expected a message object with from and value; got {json_kind(entry)}", path)
         if "from" in entry or "value" in entry:
             speaker_key, text_key = "from", "value"
         elif roles_allowed:
@@ -208,7 +198,7 @@ class _Conversation:
         kind = SPEAKERS.get(speaker.lower()) if isinstance(speaker, str) else None
         if kind is None:
             known = ", ".join(("human", "gpt", "system", "function_call", "observation", "…"))
-            raise self.error(f"expected one of {known}; got {_show(speaker)}", f"{path}.{speaker_key}")
+            raise self.error(f"expected one of {known}; got {show(speaker)}", f"{path}.{speaker_key}")
         value = entry.get(text_key)
         if kind == "call":
             self.call(value, path, text_key)
@@ -283,29 +273,6 @@ def _text(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(p, dict) and isinstance(p.get("text"), str) for p in value):
         return "\n\n".join(p["text"] for p in value)  # role/content variants with OpenAI text parts
     return json.dumps(value, ensure_ascii=False)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else _kind(value)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _error(message: str, field: str | None = None, *, line: int | None = None) -> TranscriptError:

@@ -1,13 +1,13 @@
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents.transcripts import Source, TranscriptError, chatgpt_export
+from tests.incidents.transcripts.examples import FIXTURES, check_contract, format_helpers, summary
+from tests.incidents.transcripts.strategies import ANYTHING, mostly
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "transcripts"
 EXPORT = FIXTURES / "chatgpt-export" / "conversations.json"
 BUDGET = "6667a1b0-5c2e-8003-b41d-2f0e9c7a6d15"
 PACKING = "6668f2c4-9a1b-8003-a7e2-41d0c3b9e5f8"
@@ -33,13 +33,7 @@ def conversation(*messages: dict, current: str | None = "auto", **extra) -> dict
     return {"title": "Test", "mapping": mapping, "current_node": node, **extra}
 
 
-def parse(value, sample: str | None = None):
-    data = value if isinstance(value, bytes) else json.dumps(value).encode()
-    return chatgpt_export.parse(Source(data), sample=sample)
-
-
-def summary(parsed) -> list[tuple]:
-    return [(t["role"], t["content"], [c["id"] for c in t["tool_calls"]], t["tool_call_id"]) for t in parsed.turns]
+parse = format_helpers(chatgpt_export)[0]
 
 
 # --- the fixture export -------------------------------------------------------------------------------------------
@@ -117,9 +111,7 @@ def test_it_picks_a_conversation_by_id():
 
 
 def test_it_lists_the_conversations_when_the_sample_is_unknown():
-    with pytest.raises(
-        TranscriptError, match=rf"no conversation 'nope' in this export; available: {BUDGET}, {PACKING}\."
-    ):
+    with pytest.raises(TranscriptError, match=rf"Unknown sample 'nope'; available samples: {BUDGET}, {PACKING}\."):
         parse(EXPORT.read_bytes(), sample="nope")
 
 
@@ -259,13 +251,7 @@ def test_it_detects_chatgpt_exports():
 @pytest.mark.parametrize(
     "data",
     [
-        b"User: don't delete anything\nAssistant: deleted it",
-        json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]).encode(),
-        json.dumps({"model": "claude", "system": "s", "messages": [{"role": "user", "content": "hi"}]}).encode(),
-        b'{"role": "user", "content": "hi"}\n{"role": "assistant", "content": "hello"}\n',
         json.dumps({"mapping": {}}).encode(),  # no current_node
-        json.dumps([]).encode(),
-        b"PK\x03\x04rest",
         b"\xff",
     ],
 )
@@ -273,56 +259,20 @@ def test_it_does_not_claim_other_formats(data):
     assert not chatgpt_export.detect(Source(data))
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "petri-audit-gpt5mini-transcript.txt",
-        "petri-audit-gpt5mini-judge.txt",
-        "inspect-popularity-llama31.json",
-        "inspect-popularity-llama31.eval",
-        "inspect-shutdown-scripted-zstd.eval",
-    ],
-)
-def test_it_does_not_claim_the_real_shared_files(name):
-    assert not chatgpt_export.detect(Source((FIXTURES / name).read_bytes(), name))
-
-
-def test_it_does_not_claim_other_formats_fixtures():
-    others = [p for p in FIXTURES.glob("*/*") if p.parent.name != "chatgpt-export" and p.is_file()]
-    assert [p.name for p in others if chatgpt_export.detect(Source(p.read_bytes(), p.name))] == []
-
-
 # --- robustness ---------------------------------------------------------------------------------------------------
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=25,
-)
-anything = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3),
-    max_leaves=6,
-)
-
-
-def mostly(valid: st.SearchStrategy) -> st.SearchStrategy:
-    """Usually ``valid``, sometimes any JSON value: deep enough to build turns, odd enough to find gaps."""
-    return st.one_of(*[valid] * 7, anything)
-
-
-text = st.text(max_size=5) | anything
+text = st.text(max_size=5) | ANYTHING
 CONTENT_TYPES = ["text", "multimodal_text", "code", "execution_output", "thoughts", "reasoning_recap"]
 CONTENT_TYPES += ["user_editable_context", "tether_browsing_display", "tether_quote", "mystery"]
 part = mostly(st.text(min_size=1, max_size=5)) | st.fixed_dictionaries(
-    {"content_type": st.sampled_from(["image_asset_pointer", "audio_transcription", "x"]) | anything},
+    {"content_type": st.sampled_from(["image_asset_pointer", "audio_transcription", "x"]) | ANYTHING},
     optional={"text": text, "asset_pointer": text},
 )
 words = mostly(st.text(min_size=1, max_size=5))
 content = st.fixed_dictionaries(
     {"content_type": mostly(st.sampled_from(CONTENT_TYPES)), "parts": mostly(st.lists(part, min_size=1, max_size=3))},
     optional={
-        "thoughts": st.lists(st.fixed_dictionaries({}, optional={"summary": words, "content": words})) | anything,
+        "thoughts": st.lists(st.fixed_dictionaries({}, optional={"summary": words, "content": words})) | ANYTHING,
     }
     | {key: words for key in ("text", "content", "result", "user_profile", "user_instructions", "model_set_context")},
 )
@@ -330,16 +280,16 @@ chat_message = st.fixed_dictionaries(
     {
         "author": st.fixed_dictionaries(
             {"role": mostly(st.sampled_from(["user", "assistant", "system", "tool"]))},
-            optional={"name": st.sampled_from(["python", "browser"]) | anything},
+            optional={"name": st.sampled_from(["python", "browser"]) | ANYTHING},
         ),
         "content": mostly(content),
     },
     optional={
-        "recipient": st.sampled_from(["all", "python", "browser"]) | anything,
+        "recipient": st.sampled_from(["all", "python", "browser"]) | ANYTHING,
         "metadata": st.fixed_dictionaries(
-            {}, optional={"is_visually_hidden_from_conversation": st.booleans() | anything}
+            {}, optional={"is_visually_hidden_from_conversation": st.booleans() | ANYTHING}
         ),
-        "create_time": st.floats() | st.integers() | anything,
+        "create_time": st.floats() | st.integers() | ANYTHING,
         "id": text,
     },
 )
@@ -363,27 +313,7 @@ def chat(draw) -> dict:
 export = chat() | st.lists(chat(), min_size=1, max_size=3)
 
 
-def check(data: bytes) -> None:
-    try:
-        chatgpt_export.detect(Source(data))
-        chatgpt_export.parse(Source(data))
-    except TranscriptError:
-        pass
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300))
-def test_it_raises_only_transcript_errors_on_arbitrary_bytes(data):
-    check(data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(json_values)
-def test_it_raises_only_transcript_errors_on_arbitrary_json(value):
-    check(json.dumps(value).encode())
-
-
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(export)
 def test_it_raises_only_transcript_errors_on_export_shaped_json(value):
-    check(json.dumps(value).encode())
+    check_contract(chatgpt_export, json.dumps(value).encode())

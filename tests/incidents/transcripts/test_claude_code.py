@@ -1,19 +1,16 @@
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents.transcripts import Source, TranscriptError, claude_code
+from tests.incidents.transcripts.examples import FIXTURES, check_contract, format_helpers, jsonl, summary
+from tests.incidents.transcripts.strategies import ANYTHING, mostly
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "transcripts"
 SESSION = FIXTURES / "claude-code" / "session-deleted-originals.jsonl"
 SID = "7d1e2f30-1111-4c2b-9f00-000000000001"
-
-
-def jsonl(*records: dict) -> bytes:
-    return "".join(json.dumps(record) + "\n" for record in records).encode()
+parse = format_helpers(claude_code)[0]
 
 
 def event(kind: str, uuid: str, parent: str | None, content, **extra) -> dict:
@@ -29,14 +26,6 @@ def event(kind: str, uuid: str, parent: str | None, content, **extra) -> dict:
         "timestamp": f"2025-11-04T10:00:{len(uuid):02d}.000Z",
         **extra,
     }
-
-
-def parse(data: bytes):
-    return claude_code.parse(Source(data))
-
-
-def summary(parsed) -> list[tuple]:
-    return [(t["role"], t["content"], [c["id"] for c in t["tool_calls"]], t["tool_call_id"]) for t in parsed.turns]
 
 
 # --- the fixture session ------------------------------------------------------------------------------------------
@@ -364,74 +353,29 @@ def test_it_detects_claude_code_sessions():
 @pytest.mark.parametrize(
     "data",
     [
-        b"User: don't delete anything\nAssistant: deleted it",
-        json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]).encode(),
-        json.dumps({"model": "claude", "system": "s", "messages": [{"role": "user", "content": "hi"}]}).encode(),
-        jsonl({"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}),
         jsonl({"messages": [{"role": "user", "content": "hi"}]}),
         jsonl({"type": "user", "message": {"role": "user", "content": "hi"}, "session_id": "sdk-stream-json"}),
-        jsonl({"timestamp": "2025-10-21T14:03:11Z", "type": "session_meta", "payload": {"id": "x"}}),
-        json.dumps([{"title": "t", "mapping": {}, "current_node": None}]).encode(),
-        b"",
-        b"\xff\xfe\x00",
-        b"PK\x03\x04rest",
     ],
 )
 def test_it_does_not_claim_other_formats(data):
     assert not claude_code.detect(Source(data))
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "petri-audit-gpt5mini-transcript.txt",
-        "petri-audit-gpt5mini-judge.txt",
-        "inspect-popularity-llama31.json",
-        "inspect-popularity-llama31.eval",
-        "inspect-shutdown-scripted-zstd.eval",
-    ],
-)
-def test_it_does_not_claim_the_real_shared_files(name):
-    assert not claude_code.detect(Source((FIXTURES / name).read_bytes(), name))
-
-
-def test_it_does_not_claim_other_formats_fixtures():
-    others = [p for p in FIXTURES.glob("*/*") if p.parent.name != "claude-code" and p.is_file()]
-    assert [p.name for p in others if claude_code.detect(Source(p.read_bytes(), p.name))] == []
-
-
 # --- robustness ---------------------------------------------------------------------------------------------------
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=25,
-)
-anything = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3),
-    max_leaves=6,
-)
-
-
-def mostly(valid: st.SearchStrategy) -> st.SearchStrategy:
-    """Usually ``valid``, sometimes any JSON value: deep enough to build turns, odd enough to find gaps."""
-    return st.one_of(*[valid] * 7, anything)
-
-
-ids = st.sampled_from(["u1", "u2", "u3"]) | anything
+ids = st.sampled_from(["u1", "u2", "u3"]) | ANYTHING
 block = st.fixed_dictionaries(
     {"type": mostly(st.sampled_from(["text", "thinking", "tool_use", "tool_result", "image", "redacted_thinking"]))},
     optional={
-        key: st.text(max_size=5) | anything
+        key: st.text(max_size=5) | ANYTHING
         for key in ("text", "thinking", "id", "name", "tool_use_id", "data", "signature")
     }
     | {
-        "input": anything,
-        "is_error": st.booleans() | anything,
-        "citations": anything,
-        "source": anything,
-        "content": st.text(max_size=5) | st.lists(st.fixed_dictionaries({"type": st.just("text"), "text": anything})),
+        "input": ANYTHING,
+        "is_error": st.booleans() | ANYTHING,
+        "citations": ANYTHING,
+        "source": ANYTHING,
+        "content": st.text(max_size=5) | st.lists(st.fixed_dictionaries({"type": st.just("text"), "text": ANYTHING})),
     },
 )
 record = st.fixed_dictionaries(
@@ -439,45 +383,25 @@ record = st.fixed_dictionaries(
         "type": mostly(st.sampled_from(["user", "assistant", "system", "summary", "progress"])),
         "message": st.fixed_dictionaries(
             {"content": mostly(st.text(min_size=1, max_size=5) | st.lists(mostly(block), min_size=1, max_size=4))},
-            optional={"role": anything, "id": st.sampled_from(["m1", "m2"]) | anything},
+            optional={"role": ANYTHING, "id": st.sampled_from(["m1", "m2"]) | ANYTHING},
         ),
     },
     optional={
         "uuid": ids,
         "parentUuid": ids,
-        "isSidechain": st.booleans() | anything,
-        "isMeta": st.booleans() | anything,
-        "isCompactSummary": st.booleans() | anything,
-        "timestamp": st.text(max_size=5) | st.integers() | st.floats() | anything,
-        "content": st.text(max_size=5) | anything,
-        "subtype": anything,
-        "agentId": anything,
-        "sessionId": anything,
+        "isSidechain": st.booleans() | ANYTHING,
+        "isMeta": st.booleans() | ANYTHING,
+        "isCompactSummary": st.booleans() | ANYTHING,
+        "timestamp": st.text(max_size=5) | st.integers() | st.floats() | ANYTHING,
+        "content": st.text(max_size=5) | ANYTHING,
+        "subtype": ANYTHING,
+        "agentId": ANYTHING,
+        "sessionId": ANYTHING,
     },
 )
-
-
-def check(data: bytes) -> None:
-    try:
-        claude_code.detect(Source(data))
-        parse(data)
-    except TranscriptError:
-        pass
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300))
-def test_it_raises_only_transcript_errors_on_arbitrary_bytes(data):
-    check(data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(json_values)
-def test_it_raises_only_transcript_errors_on_arbitrary_json(value):
-    check(json.dumps(value).encode())
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(record, min_size=1, max_size=6))
 def test_it_raises_only_transcript_errors_on_session_shaped_lines(records):
-    check("\n".join(json.dumps(record) for record in records).encode())
+    check_contract(claude_code, "\n".join(json.dumps(record) for record in records).encode())

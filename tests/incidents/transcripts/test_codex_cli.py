@@ -1,13 +1,13 @@
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents.transcripts import Source, TranscriptError, codex_cli
+from tests.incidents.transcripts.examples import FIXTURES, check_contract, format_helpers, jsonl, summary
+from tests.incidents.transcripts.strategies import ANYTHING, mostly
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "transcripts"
 ROLLOUT = FIXTURES / "codex-cli" / "rollout-2025-10-21T14-03-11-0199fe4a-31c2-7b80-9d2e-5a6c1f0e8b47.jsonl"
 LEGACY = FIXTURES / "codex-cli" / "rollout-2025-08-12T07-41-05-legacy.jsonl"
 
@@ -28,16 +28,7 @@ def message(role: str, text: str) -> dict:
 META = line("session_meta", {"id": "0199", "timestamp": "2025-10-21T14:00:00Z", "cwd": "/w", "instructions": None})
 
 
-def jsonl(*records: dict) -> bytes:
-    return "".join(json.dumps(record) + "\n" for record in records).encode()
-
-
-def parse(data: bytes):
-    return codex_cli.parse(Source(data))
-
-
-def summary(parsed) -> list[tuple]:
-    return [(t["role"], t["content"], [c["id"] for c in t["tool_calls"]], t["tool_call_id"]) for t in parsed.turns]
+parse = format_helpers(codex_cli)[0]
 
 
 # --- the fixture rollouts -----------------------------------------------------------------------------------------
@@ -315,63 +306,20 @@ def test_it_detects_codex_rollouts():
 @pytest.mark.parametrize(
     "data",
     [
-        b"User: don't delete anything\nAssistant: deleted it",
-        json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]).encode(),
-        json.dumps({"model": "claude", "system": "s", "messages": [{"role": "user", "content": "hi"}]}).encode(),
-        jsonl({"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}),
         # Responses API items without the rollout envelope or session line are not a rollout.
         jsonl({"type": "message", "role": "user", "content": "hi"}, {"type": "function_call", "name": "x"}),
         jsonl({"type": "user", "uuid": "u1", "sessionId": "s", "message": {"role": "user", "content": "hi"}}),
-        json.dumps([{"title": "t", "mapping": {}, "current_node": None}]).encode(),
-        b"",
-        b"PK\x03\x04rest",
     ],
 )
 def test_it_does_not_claim_other_formats(data):
     assert not codex_cli.detect(Source(data))
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "petri-audit-gpt5mini-transcript.txt",
-        "petri-audit-gpt5mini-judge.txt",
-        "inspect-popularity-llama31.json",
-        "inspect-popularity-llama31.eval",
-        "inspect-shutdown-scripted-zstd.eval",
-    ],
-)
-def test_it_does_not_claim_the_real_shared_files(name):
-    assert not codex_cli.detect(Source((FIXTURES / name).read_bytes(), name))
-
-
-def test_it_does_not_claim_other_formats_fixtures():
-    others = [p for p in FIXTURES.glob("*/*") if p.parent.name != "codex-cli" and p.is_file()]
-    assert [p.name for p in others if codex_cli.detect(Source(p.read_bytes(), p.name))] == []
-
-
 # --- robustness ---------------------------------------------------------------------------------------------------
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=25,
-)
-anything = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3),
-    max_leaves=6,
-)
-
-
-def mostly(valid: st.SearchStrategy) -> st.SearchStrategy:
-    """Usually ``valid``, sometimes any JSON value: deep enough to build turns, odd enough to find gaps."""
-    return st.one_of(*[valid] * 7, anything)
-
-
-text = st.text(max_size=5) | anything
+text = st.text(max_size=5) | ANYTHING
 part = st.fixed_dictionaries(
-    {"type": st.sampled_from(["input_text", "output_text", "input_image"]) | anything},
+    {"type": st.sampled_from(["input_text", "output_text", "input_image"]) | ANYTHING},
     optional={"text": text, "image_url": text},
 )
 ITEM_TYPES = ["message", "reasoning", "function_call", "function_call_output", "custom_tool_call"]
@@ -380,22 +328,22 @@ response_item = st.fixed_dictionaries(
     {"type": mostly(st.sampled_from(ITEM_TYPES))},
     optional={
         "role": mostly(st.sampled_from(["user", "assistant", "developer", "system"])),
-        "content": text | st.lists(part | anything, max_size=3),
+        "content": text | st.lists(part | ANYTHING, max_size=3),
         "summary": st.lists(st.fixed_dictionaries({"type": st.just("summary_text")}, optional={"text": text}))
-        | anything,
-        "call_id": st.sampled_from(["c1", "c2"]) | anything,
+        | ANYTHING,
+        "call_id": st.sampled_from(["c1", "c2"]) | ANYTHING,
         "output": text
         | st.lists(part, max_size=3)
-        | st.fixed_dictionaries({}, optional={"content": text, "success": anything}),
+        | st.fixed_dictionaries({}, optional={"content": text, "success": ANYTHING}),
     }
     | {key: text for key in ("encrypted_content", "name", "namespace", "arguments", "input", "action", "id")},
 )
 event = st.fixed_dictionaries(
     {
         "type": st.sampled_from(["user_message", "agent_message", "agent_reasoning", "token_count", "turn_aborted"])
-        | anything
+        | ANYTHING
     },
-    optional={"message": text, "text": text, "images": anything, "num_turns": anything},
+    optional={"message": text, "text": text, "images": ANYTHING, "num_turns": ANYTHING},
 )
 meta = st.fixed_dictionaries(
     {},
@@ -414,36 +362,16 @@ rollout_line = st.one_of(
     st.fixed_dictionaries(
         {
             "type": st.just("compacted"),
-            "payload": st.fixed_dictionaries({}, optional={"message": text, "replacement_history": anything}),
+            "payload": st.fixed_dictionaries({}, optional={"message": text, "replacement_history": ANYTHING}),
         }
     ),
     response_item,
     st.just({"record_type": "state"}),
-    anything,
+    ANYTHING,
 )
-
-
-def check(data: bytes) -> None:
-    try:
-        codex_cli.detect(Source(data))
-        parse(data)
-    except TranscriptError:
-        pass
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300))
-def test_it_raises_only_transcript_errors_on_arbitrary_bytes(data):
-    check(data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(json_values)
-def test_it_raises_only_transcript_errors_on_arbitrary_json(value):
-    check(json.dumps(value).encode())
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(rollout_line, min_size=1, max_size=6))
 def test_it_raises_only_transcript_errors_on_rollout_shaped_lines(records):
-    check("\n".join(json.dumps(record) for record in records).encode())
+    check_contract(codex_cli, "\n".join(json.dumps(record) for record in records).encode())

@@ -1,20 +1,16 @@
 """Auto-detection across every format: each sample file is claimed by its own format, and only it."""
 
-from pathlib import Path
-
 import pytest
 
 from incidents import transcripts
 from incidents.transcripts import Source
+from tests.incidents.transcripts.examples import FIXTURES, SHARED_REAL_FILES, TYPICAL
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "transcripts"
 SAMPLES = sorted(path for path in FIXTURES.glob("*/*") if path.is_file())
-REAL = {
-    "inspect-popularity-llama31.eval": "inspect-eval",
-    "inspect-popularity-llama31.json": "inspect-eval",
-    "inspect-shutdown-scripted-zstd.eval": "inspect-eval",
-    "petri-audit-gpt5mini-transcript.txt": None,
-}
+
+
+def claimants(data: bytes, filename: str = "") -> list[str]:
+    return [m.FORMAT_ID for m in transcripts.formats() if m.detect(Source(data, filename))]
 
 
 def test_it_knows_every_format_by_id():
@@ -37,16 +33,23 @@ def test_it_knows_every_format_by_id():
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_it_detects_each_sample_as_its_own_format(path):
-    claimed = [m.FORMAT_ID for m in transcripts.formats() if m.detect(Source(path.read_bytes(), path.name))]
-    assert claimed and claimed[0] == path.parent.name
+    assert claimants(path.read_bytes(), path.name) == [path.parent.name]
     parsed = transcripts.parse(path.read_bytes(), filename=path.name)
     assert parsed.format == path.parent.name
     assert parsed.turns
 
 
-@pytest.mark.parametrize("name, format_id", [(n, f) for n, f in REAL.items() if f])
-def test_it_detects_the_real_files(name, format_id):
-    assert transcripts.parse((FIXTURES / name).read_bytes(), filename=name).format == format_id
+@pytest.mark.parametrize("name, format_id", SHARED_REAL_FILES.items())
+def test_it_lets_only_their_own_format_claim_the_real_files(name, format_id):
+    data = (FIXTURES / name).read_bytes()
+    assert claimants(data, name) == ([format_id] if format_id else [])
+    if format_id:
+        assert transcripts.parse(data, filename=name).format == format_id
+
+
+@pytest.mark.parametrize("format_id, data", TYPICAL, ids=lambda value: str(value)[:40])
+def test_it_lets_only_its_own_format_claim_a_typical_input(format_id, data):
+    assert claimants(data) == ([format_id] if format_id else [])
 
 
 def test_it_refuses_what_no_format_claims():

@@ -1,19 +1,14 @@
-import contextlib
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from incidents.transcripts import Source, TranscriptError, jsonl_messages
+from tests.incidents.transcripts.examples import FIXTURES, check_contract, jsonl
+from tests.incidents.transcripts.strategies import JSON, shaped
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "transcripts"
 OWN = FIXTURES / "jsonl-messages"
-
-
-def lines(*records) -> bytes:
-    return "".join(json.dumps(record) + "\n" for record in records).encode()
 
 
 def test_it_reads_one_message_per_line():
@@ -41,7 +36,7 @@ def test_it_reads_one_message_per_line():
 def test_it_reads_unix_times_and_keeps_unreadable_ones_in_raw():
     turns = jsonl_messages.parse(
         Source(
-            lines(
+            jsonl(
                 {"role": "user", "content": "a", "created_at": 1763900000},
                 {"role": "user", "content": "b", "timestamp": "soon"},
             )
@@ -54,7 +49,7 @@ def test_it_reads_unix_times_and_keeps_unreadable_ones_in_raw():
 def test_it_converts_each_line_like_a_chat_completions_message():
     turns = jsonl_messages.parse(
         Source(
-            lines(
+            jsonl(
                 {"role": "function", "name": "lookup", "content": "found"},
                 {
                     "role": "user",
@@ -110,7 +105,7 @@ def test_it_lists_one_conversation_per_line_as_samples():
 
 
 def test_it_names_the_line_of_an_error_inside_a_conversation():
-    data = lines(
+    data = jsonl(
         {"messages": [{"role": "user", "content": "a"}]},
         {"messages": [{"role": "user", "content": "b"}, {"role": "wizard", "content": "c"}]},
     )
@@ -152,18 +147,13 @@ def test_it_refuses_bad_lines_naming_the_line(data, message):
 
 def test_it_refuses_a_sample_for_a_message_file():
     with pytest.raises(TranscriptError, match="single conversation"):
-        jsonl_messages.parse(Source(lines({"role": "user", "content": "a"})), sample="line-1")
+        jsonl_messages.parse(Source(jsonl({"role": "user", "content": "a"})), sample="line-1")
 
 
 # --- detection ---
 
 
-@pytest.mark.parametrize("name", ["messages.jsonl", "conversations.jsonl"])
-def test_it_detects_its_sample_files(name):
-    assert jsonl_messages.detect(Source((OWN / name).read_bytes()))
-
-
-CLAUDE_CODE = lines(
+CLAUDE_CODE = jsonl(
     {
         "parentUuid": None,
         "isSidechain": False,
@@ -184,7 +174,7 @@ CLAUDE_CODE = lines(
         "timestamp": "2025-11-20T10:00:02.000Z",
     },
 )
-CODEX = lines(
+CODEX = jsonl(
     {"timestamp": "2025-11-20T10:00:00.000Z", "type": "session_meta", "payload": {"id": "s", "cwd": "/repo"}},
     {
         "timestamp": "2025-11-20T10:00:01.000Z",
@@ -199,83 +189,30 @@ CODEX = lines(
     [
         CLAUDE_CODE,
         CODEX,
-        lines({"role": "user", "content": "hi", "type": "message"}, {"role": "assistant", "content": "yo"}),
-        lines({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "x"}]}),
-        lines({"role": "user", "parts": [{"text": "hi"}]}),
-        lines({"role": "human", "content": "hi"}),
-        lines({"conversations": [{"from": "human", "value": "hi"}]}),
-        lines({"messages": [{"from": "human", "value": "hi"}]}),
-        lines({"messages": [{"role": "user", "content": "hi"}]}, {"role": "user", "content": "hi"}),
-        lines({"role": "user", "content": "hi"}, {"messages": [{"role": "user", "content": "hi"}]}),
-        lines({"type": "human", "data": {"content": "hi"}}),
-        b'[{"role": "user", "content": "hi"}]',
+        jsonl({"role": "user", "content": "hi", "type": "message"}, {"role": "assistant", "content": "yo"}),
+        jsonl({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "x"}]}),
+        jsonl({"role": "user", "parts": [{"text": "hi"}]}),
+        jsonl({"role": "human", "content": "hi"}),
+        jsonl({"messages": [{"from": "human", "value": "hi"}]}),
+        jsonl({"messages": [{"role": "user", "content": "hi"}]}, {"role": "user", "content": "hi"}),
+        jsonl({"role": "user", "content": "hi"}, {"messages": [{"role": "user", "content": "hi"}]}),
+        jsonl({"type": "human", "data": {"content": "hi"}}),
         b'{"messages": [{"role": "user", "content": "hi"}]}',
-        b'{"model": "claude", "system": "s", "messages": [{"role": "user", "content": "hi"}]}',
-        b"User: hi\nAssistant: hello\n",
         b"{not json}\n",
-        b"\x00\x01",
     ],
 )
 def test_it_does_not_detect_agent_logs_or_other_formats(data):
     assert not jsonl_messages.detect(Source(data))
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "petri-audit-gpt5mini-transcript.txt",
-        "inspect-popularity-llama31.json",
-        "inspect-popularity-llama31.eval",
-        "inspect-shutdown-scripted-zstd.eval",
-    ],
-)
-def test_it_does_not_detect_the_real_shared_files(name):
-    assert not jsonl_messages.detect(Source((FIXTURES / name).read_bytes()))
-
-
 # --- robustness ---
 
-JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
-ANY_JSON = st.recursive(
-    JSON_SCALARS,
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
-    max_leaves=30,
-)
-KEYS = st.sampled_from(
-    ["role", "content", "messages", "tool_calls", "tool_call_id", "function", "name", "type", "text"]
-)
-WORDS = st.sampled_from(["user", "assistant", "tool", "function", "system", "text", "image_url", ""])
-SHAPED_RECORD = st.dictionaries(
-    KEYS,
-    st.recursive(
-        JSON_SCALARS | WORDS,
-        lambda children: st.lists(children, max_size=3) | st.dictionaries(KEYS, children, max_size=4),
-        max_leaves=15,
-    ),
-    max_size=5,
-)
-
-
-def _only_transcript_errors(data: bytes, sample: str | None = None) -> None:
-    source = Source(data)
-    jsonl_messages.detect(source)
-    with contextlib.suppress(TranscriptError):
-        jsonl_messages.parse(source, sample=sample)
+KEYS = ["role", "content", "messages", "tool_calls", "tool_call_id", "function", "name", "type", "text"]
+WORDS = ["user", "assistant", "tool", "function", "system", "text", "image_url", ""]
+SHAPED_RECORD = st.dictionaries(st.sampled_from(KEYS), shaped(KEYS, WORDS, allow_nan=True), max_size=5)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300))
-def test_it_raises_only_transcript_errors_on_arbitrary_bytes(data):
-    _only_transcript_errors(data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(ANY_JSON)
-def test_it_raises_only_transcript_errors_on_arbitrary_json(value):
-    _only_transcript_errors(json.dumps(value).encode())
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(ANY_JSON | SHAPED_RECORD, min_size=1, max_size=5), st.sampled_from([None, "line-1", "line-2"]))
+@given(st.lists(JSON | SHAPED_RECORD, min_size=1, max_size=5), st.sampled_from([None, "line-1", "line-2"]))
 def test_it_raises_only_transcript_errors_on_arbitrary_json_lines(records, sample):
-    _only_transcript_errors("\n".join(json.dumps(record) for record in records).encode(), sample)
+    check_contract(jsonl_messages, "\n".join(json.dumps(record) for record in records).encode(), sample)

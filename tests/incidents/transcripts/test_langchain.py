@@ -1,28 +1,13 @@
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from incidents.transcripts import Source, TranscriptError, langchain
+from incidents.transcripts import TranscriptError, langchain
+from tests.incidents.transcripts.examples import check_contract, format_helpers
+from tests.incidents.transcripts.strategies import shaped
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "transcripts"
-OWN = FIXTURES / "langchain"
-
-
-def parse(data):
-    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return langchain.parse(Source(raw))
-
-
-def detect(data) -> bool:
-    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return langchain.detect(Source(raw))
-
-
-def fixture(name: str):
-    return langchain.parse(Source((OWN / name).read_bytes()))
+parse, detect, fixture = format_helpers(langchain)
 
 
 def test_it_reads_messages_to_dict_output():
@@ -241,92 +226,32 @@ def test_it_refuses_what_it_cannot_read_and_says_where(data, message):
     assert caught.value.format_id == "langchain"
 
 
-@pytest.mark.parametrize("name", ["messages-to-dict.json", "dumpd.json"])
-def test_it_detects_its_own_samples(name):
-    assert langchain.detect(Source((OWN / name).read_bytes()))
-
-
 @pytest.mark.parametrize(
     "data",
     [
-        b"User: hi\nAssistant: hello\n",
-        [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
-        {
-            "system": "Be brief.",
-            "messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t"}]}],
-        },
         # Claude Code lines and Responses items also carry "type", but no "data" object.
         [{"type": "user", "message": {"role": "user", "content": "hi"}}],
         [{"type": "message", "role": "user", "content": "hi"}],
-        {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
-        {"conversations": [{"from": "human", "value": "hi"}]},
         [{"type": "human", "data": {"content": "hi"}}, {"type": "robot", "data": {}}],
-        [],
     ],
 )
 def test_it_leaves_other_formats_alone(data):
     assert not detect(data)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "petri-audit-gpt5mini-transcript.txt",
-        "petri-audit-gpt5mini-judge.txt",
-        "inspect-popularity-llama31.json",
-        "inspect-popularity-llama31.eval",
-        "inspect-shutdown-scripted-zstd.eval",
-    ],
-)
-def test_it_does_not_claim_the_shared_real_files(name):
-    assert not langchain.detect(Source((FIXTURES / name).read_bytes()))
-
-
-LEAVES = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
-JSON = st.recursive(
-    LEAVES,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=30,
-)
-WORDS = st.sampled_from(
-    ["human", "ai", "system", "tool", "function", "chat", "remove", "AIMessageChunk", "constructor", "AIMessage",
-     "text", "thinking", "reasoning", "tool_use", "tool_call", "error", "developer", "c1"]
-)  # fmt: skip
-KEYS = st.sampled_from(
-    ["type", "data", "content", "tool_calls", "tool_call_id", "additional_kwargs", "response_metadata", "name",
-     "args", "id", "role", "status", "artifact", "invalid_tool_calls", "function_call", "arguments", "lc",
-     "kwargs", "messages", "text", "created_at", "reasoning_content", "summary"]
-)  # fmt: skip
-SHAPED = st.recursive(
-    LEAVES | WORDS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=5),
-    max_leaves=40,
-)
-
-
-def check(raw: bytes) -> None:
-    assert langchain.detect(Source(raw)) in (True, False)
-    try:
-        parsed = langchain.parse(Source(raw))
-    except TranscriptError:
-        return
-    assert [t["index"] for t in parsed.turns] == list(range(len(parsed.turns)))
-    json.dumps(parsed.turns)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=200))
-def test_it_raises_only_transcript_errors_on_arbitrary_bytes(data):
-    check(data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(JSON)
-def test_it_raises_only_transcript_errors_on_arbitrary_json(value):
-    check(json.dumps(value).encode())
+# Keys and values of the format, so that generated inputs reach past the first checks.
+KEYS = [
+    "type", "data", "content", "tool_calls", "tool_call_id", "additional_kwargs", "response_metadata", "name", "args",
+    "id", "role", "status", "artifact", "invalid_tool_calls", "function_call", "arguments", "lc", "kwargs", "messages",
+    "text", "created_at", "reasoning_content", "summary"
+]  # fmt: skip
+WORDS = [
+    "human", "ai", "system", "tool", "function", "chat", "remove", "AIMessageChunk", "constructor", "AIMessage",
+    "text", "thinking", "reasoning", "tool_use", "tool_call", "error", "developer", "c1"
+]  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)
-@given(SHAPED)
+@given(shaped(KEYS, WORDS))
 def test_it_raises_only_transcript_errors_on_message_shaped_json(value):
-    check(json.dumps(value).encode())
+    check_contract(langchain, json.dumps(value).encode())

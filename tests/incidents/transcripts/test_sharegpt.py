@@ -1,28 +1,14 @@
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidents.transcripts import Source, TranscriptError, sharegpt
+from incidents.transcripts import TranscriptError, sharegpt
+from tests.incidents.transcripts.examples import check_contract, format_helpers
+from tests.incidents.transcripts.strategies import shaped
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "transcripts"
-OWN = FIXTURES / "sharegpt"
-
-
-def parse(data, sample=None):
-    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return sharegpt.parse(Source(raw), sample=sample)
-
-
-def detect(data) -> bool:
-    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return sharegpt.detect(Source(raw))
-
-
-def fixture(name: str, sample=None):
-    return sharegpt.parse(Source((OWN / name).read_bytes()), sample=sample)
+parse, detect, fixture = format_helpers(sharegpt)
 
 
 def test_it_reads_a_conversation_with_function_calls_and_observations():
@@ -79,7 +65,7 @@ def test_it_lists_the_conversations_of_a_dataset_as_samples():
     assert [t["role"] for t in second.turns] == ["system", "user", "assistant"]
     third = fixture("dataset.json", sample="3")  # role/content entries inside "conversations"
     assert [(t["role"], t["content"][:9]) for t in third.turns] == [("user", "Summarise"), ("assistant", "Summary: ")]
-    with pytest.raises(TranscriptError, match="unknown sample 'nope'; available: identity_0, identity_1, 3"):
+    with pytest.raises(TranscriptError, match=r"Unknown sample 'nope'; available samples: identity_0, identity_1, 3\."):
         fixture("dataset.json", sample="nope")
 
 
@@ -163,24 +149,11 @@ def test_it_refuses_what_it_cannot_read_and_says_where(data, message):
     assert caught.value.format_id == "sharegpt"
 
 
-@pytest.mark.parametrize("name", ["conversation.json", "dataset.json", "dataset.jsonl"])
-def test_it_detects_its_own_samples(name):
-    assert sharegpt.detect(Source((OWN / name).read_bytes()))
-
-
 @pytest.mark.parametrize(
     "data",
     [
-        b"User: hi\nAssistant: hello\n",
-        [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
         {"messages": [{"role": "user", "content": "hi"}]},  # OpenAI chat, not ShareGPT
         b'{"messages": [{"role": "user", "content": "hi"}]}\n{"messages": [{"role": "user", "content": "yo"}]}\n',
-        {
-            "system": "Be brief.",
-            "messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t"}]}],
-        },
-        {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
-        [{"type": "human", "data": {"content": "hi"}}],
         {"conversations": []},
     ],
 )
@@ -188,69 +161,22 @@ def test_it_leaves_other_formats_alone(data):
     assert not detect(data)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "petri-audit-gpt5mini-transcript.txt",
-        "petri-audit-gpt5mini-judge.txt",
-        "inspect-popularity-llama31.json",
-        "inspect-popularity-llama31.eval",
-        "inspect-shutdown-scripted-zstd.eval",
-    ],
-)
-def test_it_does_not_claim_the_shared_real_files(name):
-    assert not sharegpt.detect(Source((FIXTURES / name).read_bytes()))
-
-
-LEAVES = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
-JSON = st.recursive(
-    LEAVES,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=30,
-)
-WORDS = st.sampled_from(
-    ["human", "gpt", "system", "function_call", "observation", "tool", "user", "assistant", '{"name": "rm"}',
-     '[{"name": "rm", "arguments": {}}]', "{", "1"]
-)  # fmt: skip
-KEYS = st.sampled_from(
-    ["conversations", "messages", "from", "value", "role", "content", "id", "system", "tools", "name"]
-)
-SHAPED = st.recursive(
-    LEAVES | WORDS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=5),
-    max_leaves=40,
-)
-
-
-def check(raw: bytes, sample=None) -> None:
-    assert sharegpt.detect(Source(raw)) in (True, False)
-    try:
-        parsed = sharegpt.parse(Source(raw), sample=sample)
-    except TranscriptError:
-        return
-    assert [t["index"] for t in parsed.turns] == list(range(len(parsed.turns)))
-    json.dumps(parsed.turns)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=200))
-def test_it_raises_only_transcript_errors_on_arbitrary_bytes(data):
-    check(data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(JSON)
-def test_it_raises_only_transcript_errors_on_arbitrary_json(value):
-    check(json.dumps(value).encode())
+# Keys and values of the format, so that generated inputs reach past the first checks.
+KEYS = ["conversations", "messages", "from", "value", "role", "content", "id", "system", "tools", "name"]
+WORDS = [
+    "human", "gpt", "system", "function_call", "observation", "tool", "user", "assistant", '{"name": "rm"}',
+    '[{"name": "rm", "arguments": {}}]', "{", "1"
+]  # fmt: skip
+SHAPED = shaped(KEYS, WORDS)
 
 
 @settings(max_examples=300, deadline=None)
 @given(SHAPED, st.sampled_from([None, "1", "2"]))
 def test_it_raises_only_transcript_errors_on_conversation_shaped_json(value, sample):
-    check(json.dumps(value).encode(), sample)
+    check_contract(sharegpt, json.dumps(value).encode(), sample)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(SHAPED, min_size=1, max_size=4))
 def test_it_raises_only_transcript_errors_on_jsonl(records):
-    check("\n".join(json.dumps(r) for r in records).encode())
+    check_contract(sharegpt, "\n".join(json.dumps(r) for r in records).encode())
