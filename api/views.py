@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -397,3 +397,16 @@ class TranscriptParse(ApiView):
 
 def _too_large(limit: int) -> dict:
     return TranscriptError(f"The transcript is larger than the {megabytes(limit)} limit.").as_dict()
+
+
+class ApiNotFound(APIView):
+    """Any other path under the API: a JSON 404, not the site's HTML page."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    schema = None  # not an operation
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotFound("No such API path.")
+
+    get = post = put = patch = delete = head = options = http_method_not_allowed
