@@ -136,7 +136,8 @@ class TranscriptInline(admin.StackedInline):
         "redaction_terms",
         "redaction_counts",
     ]
-    readonly_fields = ["format", "raw_download", "size", "sha256", "redaction_counts"]
+    # Marks and redaction terms change on the triage page, through the workflow, so the history records them.
+    readonly_fields = fields
 
     @admin.display(description="Raw upload")
     def raw_download(self, transcript: Transcript) -> str:

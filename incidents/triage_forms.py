@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from incidents import workflow
 from incidents.forms import ReportForm, SeverityForm
-from incidents.models import AISystem, Comment, Incident, OverrideType, Status, Vendor
+from incidents.models import AISystem, Comment, Incident, OverrideType, Status, Transcript, Vendor
 from incidents.severity import SeverityVector
 from incidents.triage_filters import AssigneeChoiceField, staff_users
 
@@ -392,3 +392,52 @@ class BulkForm(forms.Form):
         if cleaned.get("action") == self.ASSIGN and cleaned.get("assignee") is None:
             self.add_error("assignee", "Choose whom to assign them to.")
         return cleaned
+
+
+class TranscriptForm(forms.Form):
+    """A transcript's marks (radio and checkboxes rendered on its turns) and extra redaction terms."""
+
+    instruction_turn = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    violation_turns = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    redaction_terms = forms.CharField(
+        label="Also redact these words",
+        required=False,
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[ProhibitNullCharactersValidator()],
+        help_text="One per line: names, addresses, anything else that identifies someone. Vendors and the "
+        "public see the transcript redacted again as soon as this is saved.",
+    )
+
+    def __init__(self, *args, transcript: Transcript, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"transcript-{transcript.pk}-%s")
+        kwargs.setdefault(
+            "initial",
+            {
+                "instruction_turn": transcript.instruction_turn,
+                "violation_turns": transcript.violation_turns,
+                "redaction_terms": "\n".join(transcript.redaction_terms),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.transcript = transcript
+        count = len(transcript.turns)
+        missing = f"Turn %(value)s does not exist: the transcript has turns 0 to {count - 1}."
+        for name in ("instruction_turn", "violation_turns"):
+            self.fields[name].choices = [(index, index) for index in range(count)]
+            self.fields[name].error_messages["invalid_choice"] = missing
+
+    def clean_redaction_terms(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["redaction_terms"].splitlines() if line.strip()]
+
+    def marks(self) -> tuple[int | None, list[int]]:
+        """The marks to show ticked: what was sent when the form comes back with errors."""
+        if not self.is_bound:
+            return self.initial["instruction_turn"], self.initial["violation_turns"]
+        return _turn(self.data.get("instruction_turn")), [
+            index for index in map(_turn, self.data.getlist("violation_turns")) if index is not None
+        ]
+
+
+def _turn(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<str:public_id>/severity/", triage.rate, name="rate"),
     path("<str:public_id>/system/", triage.link_system, name="link_system"),
     path("<str:public_id>/system/new/", triage.create_system, name="create_system"),
+    path("<str:public_id>/transcripts/<int:transcript_id>/", triage.edit_transcript, name="transcript"),
     path("<str:public_id>/comments/", triage.add_comment, name="comment"),
     path("<str:public_id>/deadline/", triage.extend_deadline, name="deadline"),
     path("<str:public_id>/reporter/erase/", triage.erase_contact, name="erase_contact"),

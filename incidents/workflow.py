@@ -257,30 +257,54 @@ def claim(incident: Incident, *, actor: AbstractBaseUser) -> IncidentEvent:
         return assign(locked, actor, actor=actor)
 
 
-def mark_transcript(
+def edit_transcript(
     transcript: Transcript,
     *,
     instruction_turn: int | None,
     violation_turns: list[int],
+    redaction_terms: list[str],
     actor: AbstractBaseUser | None,
-) -> IncidentEvent:
-    """Staff mark where the instruction was given and where it was broken."""
+) -> IncidentEvent | None:
+    """Staff mark where the instruction was given and where it was broken, and what else to redact.
+
+    The redacted turns are derived again on save, so vendors and the public see the new terms at
+    once. The history records the marks old → new but only how many terms there are: the terms are
+    names and addresses, and the history can never be erased. Nothing to change, no row.
+    """
     count = len(transcript.turns)
     marked = [index for index in [instruction_turn, *violation_turns] if index is not None]
     if any(index < 0 or index >= count for index in marked):
         raise WorkflowError(f"A marked turn does not exist: the transcript has turns 0 to {count - 1}.")
+    new = {
+        "instruction_turn": instruction_turn,
+        "violation_turns": sorted(set(violation_turns)),
+        "redaction_terms": list(dict.fromkeys(redaction_terms)),
+    }
     with transaction.atomic():
         locked = _lock(transcript.incident)
-        old = {"instruction_turn": transcript.instruction_turn, "violation_turns": transcript.violation_turns}
-        transcript.instruction_turn, transcript.violation_turns = instruction_turn, sorted(set(violation_turns))
-        transcript.save(update_fields=["instruction_turn", "violation_turns"])
+        transcript.refresh_from_db(fields=list(new))
+        old = {name: getattr(transcript, name) for name in new}
+        changed = [name for name in new if old[name] != new[name]]
+        if not changed:
+            return None
+        for name in changed:
+            setattr(transcript, name, new[name])
+        transcript.save(update_fields=[*changed, "redacted_turns", "redaction_counts"])
         locked.save(update_fields=["modified"])
-        new = {"instruction_turn": transcript.instruction_turn, "violation_turns": transcript.violation_turns}
+        before, after = _for_history(old), _for_history(new)
         return locked.events.create(
             action=IncidentEvent.Action.EDITED,
-            data={"changes": {f"transcript {transcript.pk} {k}": [old[k], new[k]] for k in new if old[k] != new[k]}},
+            data={
+                "transcript": transcript.sha256[:16],
+                "changes": {name: [before[name], after[name]] for name in changed},
+            },
             **_actor(actor),
         )
+
+
+def _for_history(marks: dict) -> dict:
+    terms = marks["redaction_terms"]
+    return {**marks, "redaction_terms": f"{len(terms)} term{'' if len(terms) == 1 else 's'}"}
 
 
 def extend_deadline(

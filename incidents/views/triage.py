@@ -43,6 +43,7 @@ from incidents.triage_forms import (
     MergeForm,
     SystemCreateForm,
     SystemLinkForm,
+    TranscriptForm,
     TransitionForm,
     TriagerSeverityForm,
     available_transitions,
@@ -387,6 +388,7 @@ def _render_incident(
 ) -> HttpResponse:
     """The triage page; a failed form replaces its blank twin so its errors show where it was."""
     failed_transition = forms.pop("transition_form", None)
+    failed_transcript = forms.pop("transcript_form", None)
     transition_forms = [
         failed_transition
         if failed_transition is not None and failed_transition.step is not None and failed_transition.step == step
@@ -416,7 +418,16 @@ def _render_incident(
         "tombstone": _tombstone(incident, events),
         "comments": incident.comments.all(),
         "reporter_notes": incident.reporter_notes.all(),
-        "transcripts": [(t, f"transcript-{n}") for n, t in enumerate(incident.transcripts.all(), start=1)],
+        "transcripts": [
+            (
+                transcript,
+                f"transcript-{n}",
+                failed_transcript
+                if failed_transcript is not None and failed_transcript.transcript.pk == transcript.pk
+                else TranscriptForm(transcript=transcript),
+            )
+            for n, transcript in enumerate(incident.transcripts.all(), start=1)
+        ],
         "supplemental_reports": incident.supplemental_reports.only(
             "public_id", "title", "is_reproduction", "created", "status"
         )[:50],
@@ -546,6 +557,27 @@ def rate(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(request, f"Rated {form.vector.score} ({form.vector.band}).")
     return _back(incident, "severity")
+
+
+@access.staff_required
+@require_POST
+def edit_transcript(request: HttpRequest, public_id: str, transcript_id: int) -> HttpResponse:
+    incident = _incident_or_404(request, public_id)
+    transcript = get_object_or_404(incident.transcripts, pk=transcript_id)
+    form = TranscriptForm(request.POST, transcript=transcript)
+    if not form.is_valid():
+        return _render_incident(request, incident, status=400, transcript_form=form)
+    try:
+        event = workflow.edit_transcript(transcript, **form.cleaned_data, actor=request.user)
+    except workflow.WorkflowError as exc:
+        return _refused(request, incident, exc, transcript_form=form)
+    if event is None:
+        messages.info(request, "Nothing changed.")
+    else:
+        messages.success(
+            request, f"Saved the transcript's {', '.join(_field_label(n).lower() for n in event.data['changes'])}."
+        )
+    return _back(incident, "transcript")
 
 
 @access.staff_required

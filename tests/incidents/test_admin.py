@@ -106,3 +106,31 @@ def test_it_is_for_staff_only(client, make_incident):
     response = client.get(f"/admin/incidents/incident/{incident.pk}/change/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_it_shows_transcript_marks_and_terms_read_only(staff_client, make_incident):
+    """Marks and redaction terms change on the triage page, where the history records them."""
+    incident = make_incident()
+    transcript = incident.transcripts.get()
+    response = staff_client.get(f"/admin/incidents/incident/{incident.pk}/change/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="transcripts-0-instruction_turn"' not in html
+    assert 'name="transcripts-0-redaction_terms"' not in html
+    response = staff_client.post(
+        f"/admin/incidents/incident/{incident.pk}/change/",
+        change_data(
+            incident,
+            **{
+                "transcripts-TOTAL_FORMS": "1",
+                "transcripts-INITIAL_FORMS": "1",
+                "transcripts-0-id": str(transcript.pk),
+                "transcripts-0-incident": str(incident.pk),
+                "transcripts-0-instruction_turn": "1",
+                "transcripts-0-redaction_terms": '["Jane"]',
+            },
+        ),
+    )
+    assert response.status_code in (200, 302)
+    transcript.refresh_from_db()
+    assert transcript.instruction_turn is None and transcript.redaction_terms == []

@@ -1,4 +1,4 @@
-"""A triager works the queue in a real Chromium: sign in, claim, triage, rate, link, confirm."""
+"""A triager works the queue in a real Chromium: sign in, claim, triage, mark, rate, link, confirm."""
 
 import re
 
@@ -37,7 +37,7 @@ def console_errors(page) -> list[str]:
     return errors
 
 
-def test_a_triager_claims_rates_links_and_confirms(live_server, page, staff_user, make_incident):
+def test_a_triager_claims_marks_rates_links_and_confirms(live_server, page, staff_user, make_incident):
     errors = console_errors(page)
     system = AISystem.objects.create(
         vendor=Vendor.objects.create(name="Acme AI", slug="acme-ai"), name="Mailer", slug="mailer"
@@ -58,6 +58,14 @@ def test_a_triager_claims_rates_links_and_confirms(live_server, page, staff_user
     page.get_by_role("button", name="Start triage").click()
     page.wait_for_url(f"**/triage/{incident.public_id}/")
     assert page.get_by_role("heading", name="Status: In triage").is_visible()
+
+    # Mark where the instruction was given and where it was broken, right on the turns.
+    page.locator("#transcript-1-0").get_by_label("The instruction was given here").check()
+    page.locator("#transcript-1-1").get_by_label("The override happened here").check()
+    page.get_by_role("button", name="Save marks and redaction terms").click()
+    page.wait_for_url(f"**/triage/{incident.public_id}/#transcript")
+    expect(page.locator("#transcript-1-0 .mark-instruction")).to_be_visible()
+    expect(page.locator("#transcript-1-1 .mark-violation")).to_be_visible()
 
     choices = {
         "instruction": "E",
@@ -89,6 +97,7 @@ def test_a_triager_claims_rates_links_and_confirms(live_server, page, staff_user
     for step in (
         "Assigned",
         "Status changed: Submitted → In triage",
+        "Instruction turn",
         "Triager's severity",
         "Linked to AI system",
         "Acme AI Mailer",
@@ -100,7 +109,7 @@ def test_a_triager_claims_rates_links_and_confirms(live_server, page, staff_user
     incident.refresh_from_db()
     assert (incident.status, incident.assignee, incident.ai_system) == (Status.CONFIRMED, staff_user, system)
     assert incident.triager_severity_vector == "OVR:1.0/IN:E/AC:T/RV:I/SC:U/HM:S/DC:O/AK:Y"
-    assert incident.events.filter(actor=staff_user).count() == 5
+    assert incident.events.filter(actor=staff_user).count() == 6
     assert errors == []  # nothing blocked by the Content-Security-Policy, no script errors
 
 

@@ -162,6 +162,79 @@ def test_it_uses_a_bounded_number_of_queries(staff, make_incident, staff_user, d
     assert response.status_code == 200
 
 
+# Transcript marks and redaction terms
+
+
+def transcript_url(incident: Incident) -> str:
+    return url(incident, f"transcripts/{incident.transcripts.get().pk}")
+
+
+def test_it_marks_the_instruction_and_violation_turns(staff, make_incident, client):
+    incident = make_incident(Status.PUBLISHED)
+    response = staff.post(transcript_url(incident), {"instruction_turn": "0", "violation_turns": ["1"]})
+    assert response.status_code == 302 and response["Location"].endswith("#transcript")
+    transcript = incident.transcripts.get()
+    assert (transcript.instruction_turn, transcript.violation_turns) == (0, [1])
+    page = staff.get(url(incident)).content.decode()
+    assert 'name="instruction_turn" value="0" checked' in page
+    assert 'name="violation_turns" value="1" checked' in page
+    row = staff.get(url(incident)).context["history"][-1]
+    assert ("Instruction turn", "—", "0") in row.changes and ("Violation turns", "—", "1") in row.changes
+    # The marks are links anyone who can see the incident can share.
+    client.logout()
+    public = client.get(incident.get_absolute_url()).content.decode()
+    assert "mark-instruction" in public and "mark-violation" in public
+
+
+def test_it_clears_the_marks(staff, make_incident):
+    incident = make_incident()
+    transcript = incident.transcripts.get()
+    transcript.instruction_turn, transcript.violation_turns = 0, [1]
+    transcript.save()
+    assert staff.post(transcript_url(incident), {"instruction_turn": ""}).status_code == 302
+    transcript.refresh_from_db()
+    assert (transcript.instruction_turn, transcript.violation_turns) == (None, [])
+
+
+def test_it_redacts_terms_a_triager_lists_from_what_vendors_and_the_public_see(staff, client, make_incident):
+    incident = make_incident(Status.PUBLISHED, transcript="User: I am Jane Roe of 4 Elm Row.\nAssistant: Noted.\n")
+    response = staff.post(transcript_url(incident), {"redaction_terms": "Jane Roe\r\n4 Elm Row\r\n\r\n"})
+    assert response.status_code == 302
+    assert incident.transcripts.get().redaction_terms == ["Jane Roe", "4 Elm Row"]
+    client.logout()
+    public = client.get(incident.get_absolute_url()).content.decode()
+    assert "Jane Roe" not in public and "Elm Row" not in public
+    assert "[NAME_1]" in public and "[NAME_2]" in public
+
+
+def test_it_refuses_a_turn_that_does_not_exist_next_to_the_transcript(staff, make_incident):
+    incident = make_incident()
+    events = incident.events.count()
+    response = staff.post(transcript_url(incident), {"instruction_turn": "0", "violation_turns": ["7"]})
+    assert response.status_code == 400
+    assert "Turn 7 does not exist: the transcript has turns 0 to 1." in response.content.decode()
+    # What was sent stays ticked so it can be corrected.
+    assert 'name="instruction_turn" value="0" checked' in response.content.decode()
+    transcript = incident.transcripts.get()
+    assert transcript.instruction_turn is None and incident.events.count() == events
+    assert staff.post(transcript_url(incident), {"instruction_turn": "x"}).status_code == 400
+
+
+def test_it_answers_404_for_another_incidents_transcript(staff, make_incident):
+    incident, other = make_incident(), make_incident()
+    response = staff.post(url(incident, f"transcripts/{other.transcripts.get().pk}"), {"instruction_turn": "0"})
+    assert response.status_code == 404
+    assert other.transcripts.get().instruction_turn is None
+
+
+def test_it_keeps_everyone_but_staff_from_marking(client, make_incident, django_user_model):
+    incident = make_incident(Status.PUBLISHED)
+    client.force_login(django_user_model.objects.create_user("analyst", password="x"))
+    response = client.post(transcript_url(incident), {"instruction_turn": "0"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert incident.transcripts.get().instruction_turn is None
+
+
 # Claim and assign
 
 

@@ -184,6 +184,44 @@ def test_it_records_field_edits_old_to_new(make_incident, staff_user):
         workflow.edit(incident, {"status": Status.PUBLISHED}, actor=staff_user)
 
 
+def test_it_marks_a_transcript_and_redacts_the_listed_terms_again(make_incident, staff_user):
+    incident = make_incident(transcript="User: I am Jane Roe. Keep my files.\nAssistant: Deleted them.\n")
+    transcript = incident.transcripts.get()
+    before = incident.modified
+    event = workflow.edit_transcript(
+        transcript, instruction_turn=0, violation_turns=[1, 1], redaction_terms=["Jane Roe"], actor=staff_user
+    )
+    transcript.refresh_from_db()
+    incident.refresh_from_db()
+    assert (transcript.instruction_turn, transcript.violation_turns) == (0, [1])
+    assert "Jane Roe" not in transcript.redacted_turns[0]["content"]
+    assert "Jane Roe" in transcript.turns[0]["content"]  # staff keep the original
+    assert incident.modified > before  # so incremental sync sees the new redaction
+    # The terms themselves stay out of the history, which can never be erased.
+    assert event.data["changes"] == {
+        "instruction_turn": [None, 0],
+        "violation_turns": [[], [1]],
+        "redaction_terms": ["0 terms", "1 term"],
+    }
+    assert "Jane" not in str(event.data)
+    again = workflow.edit_transcript(
+        transcript, instruction_turn=0, violation_turns=[1], redaction_terms=["Jane Roe"], actor=staff_user
+    )
+    assert again is None
+
+
+def test_it_refuses_a_mark_on_a_turn_that_does_not_exist(make_incident, staff_user):
+    incident = make_incident()
+    transcript = incident.transcripts.get()
+    events = incident.events.count()
+    with pytest.raises(workflow.WorkflowError, match="turns 0 to 1"):
+        workflow.edit_transcript(
+            transcript, instruction_turn=0, violation_turns=[2], redaction_terms=[], actor=staff_user
+        )
+    transcript.refresh_from_db()
+    assert transcript.violation_turns == [] and incident.events.count() == events
+
+
 def test_a_vendor_answer_moves_the_incident_once(make_incident, django_user_model):
     from incidents.models import VendorMembership, VendorResponse
 
