@@ -20,6 +20,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Sent emails carry addresses: they are deleted after outbox.RETENTION.
+    "purge-outbox": {
+        "task": "incidents.tasks.purge_outbox",
+        "schedule": crontab(hour=2, minute=45),
+        "options": {"expires": 23 * 60 * 60},
+    },
     "publish-overdue-incidents": {
         "task": "incidents.tasks.publish_overdue_incidents",
         "schedule": crontab(minute=5),

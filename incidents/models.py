@@ -557,6 +557,8 @@ class OutboxMessage(models.Model):
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     payload = models.JSONField()
+    # Names a notification that goes out once only, whoever it is sent to (see outbox.already_enqueued).
+    dedupe = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(default=timezone.now)
     available_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
@@ -566,7 +568,9 @@ class OutboxMessage(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["available_at"], name="outbox_pending", condition=models.Q(sent_at__isnull=True))
+            models.Index(fields=["available_at"], name="outbox_pending", condition=models.Q(sent_at__isnull=True)),
+            models.Index(fields=["dedupe"], name="outbox_dedupe", condition=~models.Q(dedupe="")),
+            models.Index(fields=["sent_at"], name="outbox_sent", condition=models.Q(sent_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -36,6 +36,10 @@ PUBLISH_TIMEOUT = 2.0
 # After a failed publish, this process stops trying for a while: one slow broker timeout per
 # window instead of one per message; the sweep delivers whatever was skipped.
 PUBLISH_PAUSE = 30.0
+# Sent emails hold people's addresses, so they are not kept for long; long enough, though, that a
+# dedupe key outlives the moment its notification could be due again (reminders come 30 and 7 days
+# before a deadline, and a deadline is past 30 days after the first).
+RETENTION = timedelta(days=45)
 _publish_paused_until = 0.0
 
 
@@ -44,10 +48,7 @@ def enqueue_email(*, to: list[str], subject: str, body: str, dedupe: str = "") -
 
     ``dedupe`` names a notification that must go out once only (see ``already_enqueued``).
     """
-    payload = {"to": to, "subject": subject, "body": body}
-    if dedupe:
-        payload["dedupe"] = dedupe
-    return _enqueue(OutboxMessage.Kind.EMAIL, payload)
+    return _enqueue(OutboxMessage.Kind.EMAIL, {"to": to, "subject": subject, "body": body}, dedupe=dedupe)
 
 
 def enqueue_webhook(delivery: WebhookDelivery) -> OutboxMessage:
@@ -56,11 +57,24 @@ def enqueue_webhook(delivery: WebhookDelivery) -> OutboxMessage:
 
 
 def already_enqueued(dedupe: str) -> bool:
-    return OutboxMessage.objects.filter(payload__dedupe=dedupe).exists()
+    return OutboxMessage.objects.filter(dedupe=dedupe).exists()
 
 
-def _enqueue(kind: str, payload: dict) -> OutboxMessage:
-    message = OutboxMessage.objects.create(kind=kind, payload=payload)
+def purge(now: datetime, *, batch: int = 5_000) -> int:
+    """Delete messages sent longer than RETENTION ago; returns how many. Failed ones stay for staff.
+
+    In batches, so a large backlog never holds one long transaction.
+    """
+    cutoff, purged = now - RETENTION, 0
+    while True:
+        ids = list(OutboxMessage.objects.filter(sent_at__lt=cutoff).values_list("pk", flat=True)[:batch])
+        if not ids:
+            return purged
+        purged += OutboxMessage.objects.filter(pk__in=ids).delete()[0]
+
+
+def _enqueue(kind: str, payload: dict, *, dedupe: str = "") -> OutboxMessage:
+    message = OutboxMessage.objects.create(kind=kind, payload=payload, dedupe=dedupe)
     transaction.on_commit(partial(_publish_after_commit, message.pk))
     return message
 

@@ -24,6 +24,11 @@ def sweep_outbox() -> int:
 
 
 @shared_task
+def purge_outbox() -> int:
+    return outbox.purge(timezone.now())
+
+
+@shared_task
 def publish_overdue_incidents() -> int:
     return disclosure.publish_overdue()
 

@@ -146,3 +146,17 @@ def test_it_remembers_what_was_enqueued_under_a_dedupe_key():
     email(dedupe="reminder:1:30")
     assert outbox.already_enqueued("reminder:1:30")
     assert not outbox.already_enqueued("reminder:1:7")
+
+
+def test_it_purges_sent_messages_after_their_retention_and_keeps_the_rest():
+    now = timezone.now()
+    old_sent, recent_sent, failed, pending = (email(subject=s) for s in ("old", "recent", "failed", "pending"))
+    OutboxMessage.objects.filter(pk=old_sent.pk).update(sent_at=now - outbox.RETENTION - timedelta(minutes=1))
+    OutboxMessage.objects.filter(pk=recent_sent.pk).update(sent_at=now - outbox.RETENTION + timedelta(minutes=1))
+    OutboxMessage.objects.filter(pk=failed.pk).update(
+        created=now - timedelta(days=400), attempts=outbox.MAX_ATTEMPTS, last_error="refused"
+    )
+    assert outbox.purge(now, batch=1) == 1
+    remaining = set(OutboxMessage.objects.values_list("pk", flat=True))
+    assert remaining == {recent_sent.pk, failed.pk, pending.pk}
+    assert outbox.purge(now) == 0

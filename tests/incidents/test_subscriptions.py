@@ -67,7 +67,7 @@ def test_it_emails_immediate_subscribers_once_per_published_incident(analyst, ma
     # Publication queued the email in its own transaction; another run sends nothing more.
     assert digests.send_immediate(incident.pk) == 0
     assert digests.send_immediate(embargoed.pk) == 0
-    message = OutboxMessage.objects.get(payload__dedupe__startswith="subscription:")
+    message = OutboxMessage.objects.get(dedupe__startswith="subscription:")
     assert message.payload["to"] == ["analyst@example.org"]
     assert incident.public_id in message.payload["body"]
     assert "/feeds/incidents.atom?override_type=coercion" in message.payload["body"]
