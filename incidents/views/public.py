@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -64,6 +65,7 @@ def _render_report(request: HttpRequest, form: ReportForm, severity_form: Severi
             "preview": form.parsed_transcript if form.is_bound else None,
             "preview_turns": form.redacted_preview() if form.is_bound else [],
             "marks": form.marks(),
+            "transcript_max_bytes": settings.TRANSCRIPT_MAX_BYTES,  # checked in the browser before uploading
         },
         status=status,
     )
