@@ -33,8 +33,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from api.permissions import visible_incidents
+from api.schema import INVALID
 from api.serializers import iso
-from api.views import INVALID, THROTTLED, ApiView
+from api.views import ApiView
 from incidents import eval_dataset
 from incidents.filters import IncidentFilter
 from incidents.models import Incident
@@ -213,7 +214,6 @@ def _file_response(media_type: str, description: str) -> dict:
     return {
         (200, media_type): OpenApiResponse(OpenApiTypes.STR, description=description),
         400: INVALID,
-        429: THROTTLED,
     }
 
 

@@ -4,6 +4,10 @@ A cursor holds the ordering, the position (sort value and id) of the row it cont
 direction. Rows are ordered by the sort field, then by id, so every position is unique; a missing
 value (an unpublished incident has no ``published_at``, an unrated one no score) sorts as the
 largest, PostgreSQL's own default, so its indexes still serve the order.
+
+The rows after a position are read as index ranges (see ``_ranges``) rather than by walking the
+index from its start and filtering, so where an index serves the order a deep page costs what the
+first does.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ class SortKey:
     nullable: bool
 
 
-# Public name → column. Each is served by an index on Incident (see its Meta.indexes).
+# Public name → column. published_at (the default) and modified (incremental sync) are served by indexes in
+# this order (Incident.Meta.indexes); the other orders sort what the filters leave.
 SORT_KEYS: dict[str, SortKey] = {
     "published_at": SortKey("published_at", datetime, nullable=True),
     "created": SortKey("created", datetime, nullable=False),
@@ -69,10 +74,7 @@ class IncidentCursorPagination(BasePagination):
         descending = self.ordering.startswith("-")
         if cursor is not None and cursor.backwards:
             descending = not descending
-        queryset = queryset.order_by(*self._order_by(descending))
-        if cursor is not None:
-            queryset = queryset.filter(self._after(cursor.value, cursor.pk, descending))
-        rows = list(queryset[: size + 1])
+        rows = self._read(queryset, self._ranges(cursor, descending), descending, size + 1)
         more = len(rows) > size
         rows = rows[:size]
         if cursor is not None and cursor.backwards:
@@ -168,19 +170,45 @@ class IncidentCursorPagination(BasePagination):
         sort = column.desc(nulls_first=True) if descending else column.asc(nulls_last=True)
         return [sort, "-pk" if descending else "pk"]
 
-    def _after(self, value: object, pk: int, descending: bool) -> Q:
-        """Rows strictly after the position (value, pk) in this direction."""
+    def _ranges(self, cursor: Cursor | None, descending: bool) -> list[Q]:
+        """The rows after the cursor in this direction, as conditions that are each one index range.
+
+        A position among the values is bounded on the sort field itself (``<= value`` going down,
+        ``>= value`` going up) besides the exact keyset test, an ``OR`` that PostgreSQL can only apply
+        as a filter: with the bound it starts at the position instead of walking every row before it.
+        Missing values come first going down and last going up; where the rest of the list spans both
+        blocks, each is its own range (``IS NULL`` and ``IS NOT NULL`` are index conditions, their
+        ``OR`` is not), read one after the other.
+        """
+        if cursor is None:
+            return [Q()]
         name = self.key.field
-        if descending:
-            if value is None:
-                return Q(**{f"{name}__isnull": True, "pk__lt": pk}) | Q(**{f"{name}__isnull": False})
-            return Q(**{f"{name}__lt": value}) | Q(**{name: value, "pk__lt": pk})
-        if value is None:
-            return Q(**{f"{name}__isnull": True, "pk__gt": pk})
-        after = Q(**{f"{name}__gt": value}) | Q(**{name: value, "pk__gt": pk})
-        if self.key.nullable:
-            after |= Q(**{f"{name}__isnull": True})
-        return after
+        beyond, bound = ("lt", "lte") if descending else ("gt", "gte")
+        if cursor.value is None:
+            missing = Q(**{f"{name}__isnull": True, f"pk__{beyond}": cursor.pk})
+            return [missing, Q(**{f"{name}__isnull": False})] if descending else [missing]
+        value = cursor.value
+        present = Q(**{f"{name}__{bound}": value}) & (
+            Q(**{f"{name}__{beyond}": value}) | Q(**{name: value, f"pk__{beyond}": cursor.pk})
+        )
+        return [present, Q(**{f"{name}__isnull": True})] if self.key.nullable and not descending else [present]
+
+    def _read(self, queryset: QuerySet, ranges: list[Q], descending: bool, limit: int) -> list[Model]:
+        """The page in two steps, as the triage queue reads its pages: the ids, then those rows.
+
+        The ids come from an index alone (its sort columns, and the status and vendor a caller's
+        visibility tests, are in it), so skipping rows the caller may not see costs no table reads;
+        only the page's own rows are then read with their columns and joins. A second range is read
+        only by the page that crosses from one block to the other.
+        """
+        keys = queryset.order_by(*self._order_by(descending)).values_list("pk", flat=True)
+        ids: list[int] = []
+        for condition in ranges:
+            ids.extend(keys.filter(condition)[: limit - len(ids)])
+            if len(ids) == limit:
+                break
+        by_id = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()} if ids else {}
+        return [by_id[pk] for pk in ids if pk in by_id]
 
     def _link(self, row: Model, *, backwards: bool) -> str:
         value = getattr(row, self.key.field)

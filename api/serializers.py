@@ -97,15 +97,19 @@ class DetailErrorSerializer(serializers.Serializer):
 
 
 class ValidationErrorSerializer(serializers.Serializer):
-    """What a 400 holds: one key per field at fault, each with its messages."""
+    """What a 400 holds: one key per field (or query parameter) at fault, each with its messages.
+
+    `non_field_errors` holds problems not tied to one field; `detail` alone, a problem with the
+    request as a whole.
+    """
 
     non_field_errors = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Problems not tied to one field."
     )
-    field = serializers.ListField(
-        child=serializers.CharField(),
+    detail = serializers.CharField(
         required=False,
-        help_text="Stands for every field at fault: its name is the key, its messages the value.",
+        help_text="Instead of field keys: a body that could not be read (not valid JSON, say), "
+        "or a request the incident cannot take in its present state.",
     )
 
 
@@ -428,11 +432,17 @@ class ParsedTranscriptSerializer(serializers.Serializer):
 
 
 class TranscriptErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    format = serializers.CharField(allow_null=True, help_text="The format tried.")
-    line = serializers.IntegerField(allow_null=True)
-    turn = serializers.IntegerField(allow_null=True)
-    field = serializers.CharField(allow_null=True)
+    """Every 400 and 413 of the dry run: a transcript that cannot be read, or a request that is wrong."""
+
+    detail = serializers.CharField(help_text="What is wrong, and where.")
+    format = serializers.CharField(allow_null=True, help_text="The format tried; null when none was.")
+    line = serializers.IntegerField(allow_null=True, help_text="The line of the transcript (from 1).")
+    turn = serializers.IntegerField(allow_null=True, help_text="The turn's index (from 0).")
+    field = serializers.CharField(
+        allow_null=True,
+        help_text="Where in the transcript (a path such as `messages[2].content`); when the request itself "
+        "is wrong, the request field at fault (`content`, `file`, `format` or `sample`).",
+    )
 
 
 class IncidentTranscriptEntrySerializer(serializers.Serializer):

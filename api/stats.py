@@ -1,7 +1,8 @@
 """Statistics endpoints: the figures behind /stats/, from the maintained rollups, suppressed the same way.
 
 Answers are cached under the id of the latest rollup refresh (see ``incidents.stats``), so a
-refresh invalidates them; suppressed counts are ``null`` and listed under ``suppressed``.
+refresh invalidates them; suppressed counts are ``null`` and listed under ``suppressed``. Bad
+parameters answer 400 like the rest of the API: one key per parameter at fault, with its messages.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.schema import INVALID
 from incidents import stats, suppression
 from incidents.stats import Breakdown, CrossTab, StatsFilterForm
 
@@ -59,20 +62,33 @@ class TimeseriesSerializer(serializers.Serializer):
     series = PointSerializer(many=True)
 
 
-class ErrorSerializer(serializers.Serializer):
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+def _choices(name: str) -> list[str]:
+    """The values a choice filter of the statistics form accepts (its "any" entry left out)."""
+    return [value for value, _ in StatsFilterForm.base_fields[name].choices if value]
 
 
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 FILTER_PARAMETERS = [
-    OpenApiParameter("from", OpenApiTypes.STR, description="First month, YYYY-MM"),
-    OpenApiParameter("to", OpenApiTypes.STR, description="Last month, YYYY-MM"),
+    OpenApiParameter("from", OpenApiTypes.STR, pattern=MONTH, description="First month, YYYY-MM"),
+    OpenApiParameter(
+        "to",
+        OpenApiTypes.STR,
+        pattern=MONTH,
+        description=f"Last month, YYYY-MM; at most {stats.MAX_MONTHS // 12} years after `from`",
+    ),
     OpenApiParameter("vendor", OpenApiTypes.STR, description="Vendor slug"),
-    OpenApiParameter("system", OpenApiTypes.INT, description="AI system id"),
-    OpenApiParameter("override_type", OpenApiTypes.STR),
-    OpenApiParameter("environment", OpenApiTypes.STR),
-    OpenApiParameter("context", OpenApiTypes.STR),
-    OpenApiParameter("severity_band", OpenApiTypes.STR, description="A band, or 'unrated'"),
-    OpenApiParameter("exclude_lab", OpenApiTypes.BOOL, description="Leave out evaluation / red-team incidents"),
+    OpenApiParameter("system", OpenApiTypes.INT, description="AI system id; one of `vendor`'s when both are given"),
+    OpenApiParameter("override_type", OpenApiTypes.STR, enum=_choices("override_type")),
+    OpenApiParameter("environment", OpenApiTypes.STR, enum=_choices("environment")),
+    OpenApiParameter("context", OpenApiTypes.STR, enum=_choices("context")),
+    OpenApiParameter(
+        "severity_band", OpenApiTypes.STR, enum=_choices("severity_band"), description="A band, or 'unrated'"
+    ),
+    OpenApiParameter(
+        "exclude_lab",
+        OpenApiTypes.BOOL,
+        description="Leave out evaluation / red-team incidents (not with environment=evaluation)",
+    ),
 ]
 
 
@@ -83,21 +99,22 @@ def _counts(breakdown: Breakdown) -> list[dict]:
     ]
 
 
-def _filters(request: Request) -> tuple[stats.Filters | None, dict]:
+def _filters(request: Request, problems: dict[str, list[str]]) -> stats.Filters:
+    """The filters; else a 400 naming every parameter at fault, those in ``problems`` included."""
     form = StatsFilterForm(request.query_params)
-    if not form.is_valid():
-        return None, {"errors": {name: [str(e) for e in errors] for name, errors in form.errors.items()}}
-    return form.filters(), {}
+    errors = {name: list(messages) for name, messages in form.errors.items()}
+    errors.update(problems)
+    if errors:
+        raise ValidationError(errors)
+    return form.filters()
 
 
 class StatsSummary(APIView):
     """Headline figures: total and counts by severity band, kind of override, environment and context."""
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: SummarySerializer, 400: ErrorSerializer})
+    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: SummarySerializer, 400: INVALID})
     def get(self, request: Request) -> Response:
-        filters, errors = _filters(request)
-        if filters is None:
-            return Response(errors, status=400)
+        filters = _filters(request, {})
         summary = stats.summary(filters)
         return Response(
             {
@@ -119,22 +136,25 @@ class StatsTimeseries(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("interval", OpenApiTypes.STR, enum=["month"], description="Only month for now"),
-            OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(stats.GROUPABLE)),
+            OpenApiParameter(
+                "interval", OpenApiTypes.STR, enum=["month"], default="month", description="Only month for now"
+            ),
+            OpenApiParameter(
+                "group_by", OpenApiTypes.STR, enum=list(stats.GROUPABLE), description="Split each month by this"
+            ),
             *FILTER_PARAMETERS,
         ],
-        responses={200: TimeseriesSerializer, 400: ErrorSerializer},
+        responses={200: TimeseriesSerializer, 400: INVALID},
     )
     def get(self, request: Request) -> Response:
-        filters, errors = _filters(request)
         interval = request.query_params.get("interval", "month")
         group_by = request.query_params.get("group_by", "")
+        problems: dict[str, list[str]] = {}
         if interval != "month":
-            errors.setdefault("errors", {})["interval"] = ["Only interval=month is offered."]
+            problems["interval"] = ["Only interval=month is offered."]
         if group_by and group_by not in stats.GROUPABLE:
-            errors.setdefault("errors", {})["group_by"] = [f"Choose one of: {', '.join(stats.GROUPABLE)}."]
-        if filters is None or errors:
-            return Response(errors, status=400)
+            problems["group_by"] = [f"Choose one of: {', '.join(stats.GROUPABLE)}."]
+        filters = _filters(request, problems)
         series = stats.timeseries(filters, group_by)
         return Response(
             {

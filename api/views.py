@@ -14,10 +14,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -25,6 +26,7 @@ from api import idempotency
 from api.authentication import BearerTokenAuthentication
 from api.pagination import IncidentCursorPagination
 from api.permissions import IsIncidentVendor, IsStaffCaller, is_staff_caller, is_vendor_of, visible_incidents
+from api.schema import INVALID
 from api.serializers import (
     DetailErrorSerializer,
     IncidentDetailSerializer,
@@ -38,7 +40,6 @@ from api.serializers import (
     TransitionConflictSerializer,
     TransitionRequestSerializer,
     TransitionResultSerializer,
-    ValidationErrorSerializer,
     VendorResponseRequestSerializer,
     VendorResponseResultSerializer,
     VendorResponseSerializer,
@@ -50,10 +51,8 @@ from incidents.filters import IncidentFilter
 from incidents.models import Incident, IncidentEvent, IntakeChannel, ReporterType, Status
 from incidents.transcripts import TranscriptError, megabytes
 
+# 401, 429 and the other answers every operation shares are added by api.schema.document_shared_errors.
 NOT_FOUND = OpenApiResponse(DetailErrorSerializer, description="No incident with this id that you may see.")
-INVALID = OpenApiResponse(ValidationErrorSerializer, description="Bad input: the fields at fault and why.")
-THROTTLED = OpenApiResponse(DetailErrorSerializer, description="Too many requests; see the Retry-After header.")
-UNAUTHENTICATED = OpenApiResponse(DetailErrorSerializer, description="No valid token or session.")
 
 
 class ApiView(APIView):
@@ -80,7 +79,32 @@ class IncidentList(ApiView, generics.ListAPIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet[Incident]:
-        return visible_incidents(self.request).for_list()
+        # Only the columns IncidentListSerializer and the sort fields need: narrower rows to sort and send.
+        return (
+            visible_incidents(self.request)
+            .for_list()
+            .only(
+                "public_id",
+                "status",
+                "title",
+                "vendor__slug",
+                "ai_system__slug",
+                "system_name_reported",
+                "system_version_reported",
+                "override_type",
+                "environment",
+                "context",
+                "severity_score",
+                "severity_band",
+                "reporter_severity_vector",
+                "triager_severity_vector",
+                "vendor_severity_vector",
+                "occurred_on",
+                "created",
+                "published_at",
+                "modified",
+            )
+        )
 
     def get_throttles(self) -> list:
         throttles = super().get_throttles()
@@ -94,7 +118,7 @@ class IncidentList(ApiView, generics.ListAPIView):
         "own incidents from `vendor_notified` on; staff see everything. Cursor-paginated: follow `next`. "
         "For incremental sync, keep the time of your last sync and ask for `modified_since` with "
         "`ordering=modified`.",
-        responses={200: IncidentListSerializer(many=True), 400: INVALID, 429: THROTTLED},
+        responses={200: IncidentListSerializer(many=True), 400: INVALID},
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
@@ -124,7 +148,6 @@ class IncidentList(ApiView, generics.ListAPIView):
             409: OpenApiResponse(DetailErrorSerializer, description="A request with this key is still in progress."),
             413: OpenApiResponse(DetailErrorSerializer, description="The request is too large."),
             422: OpenApiResponse(DetailErrorSerializer, description="This key was used for a different request."),
-            429: THROTTLED,
         },
         examples=[
             OpenApiExample(
@@ -213,7 +236,7 @@ class IncidentDetail(ApiView, generics.RetrieveAPIView):
         summary="Get an incident",
         description="`disclosure` and `vendor_responses` appear for staff and the incident's vendor; "
         "`staff` (reporter contact, internal comments, full history) for staff only.",
-        responses={200: IncidentDetailSerializer, 404: NOT_FOUND, 429: THROTTLED},
+        responses={200: IncidentDetailSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
@@ -258,7 +281,6 @@ class IncidentResponses(ApiView):
         responses={
             201: VendorResponseResultSerializer,
             400: INVALID,
-            401: UNAUTHENTICATED,
             403: OpenApiResponse(DetailErrorSerializer, description="You can see the incident but are not its vendor."),
             404: NOT_FOUND,
         },
@@ -298,7 +320,6 @@ class IncidentTransitions(ApiView):
         responses={
             200: TransitionResultSerializer,
             400: INVALID,
-            401: UNAUTHENTICATED,
             403: OpenApiResponse(DetailErrorSerializer, description="You can see the incident but are not staff."),
             404: NOT_FOUND,
             409: OpenApiResponse(
@@ -367,11 +388,23 @@ class TranscriptParse(ApiView):
 
     @extend_schema(
         summary="Parse a transcript (dry run)",
+        description="Send the transcript as text in `content`, or as a file in `file` (multipart/form-data); at "
+        f"most {megabytes(settings.TRANSCRIPT_MAX_BYTES)}. Every 400 has the same shape: a transcript that cannot "
+        "be read says where (`line`, `turn`, `field`) and which `format` was tried; a request that is wrong "
+        "names the request field at fault in `field`.",
         request={
             "application/json": TranscriptParseRequestSerializer,
             "multipart/form-data": TranscriptParseRequestSerializer,
         },
-        responses={200: ParsedTranscriptSerializer, 400: TranscriptErrorSerializer, 413: TranscriptErrorSerializer},
+        responses={
+            200: ParsedTranscriptSerializer,
+            400: OpenApiResponse(
+                TranscriptErrorSerializer, description="The transcript cannot be read, or the request is wrong."
+            ),
+            413: OpenApiResponse(
+                TranscriptErrorSerializer, description="The request or its file is over the size limit."
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         limit = settings.TRANSCRIPT_MAX_BYTES
@@ -382,7 +415,7 @@ class TranscriptParse(ApiView):
         upload = query.validated_data.get("file")
         if upload is not None and upload.size > limit:
             return Response(_too_large(limit), status=413)
-        data = upload.read() if upload is not None else query.validated_data["content"].encode()
+        data = upload if upload is not None else query.validated_data["content"].encode()
         try:
             parsed = transcripts.parse(
                 data,
@@ -394,9 +427,30 @@ class TranscriptParse(ApiView):
             return Response(exc.as_dict(), status=400)
         return Response(ParsedTranscriptSerializer(parsed).data)
 
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        # A wrong request (a missing or unknown field, a body that is not JSON) answers in the shape
+        # of a transcript error, so that every 400 of this endpoint reads the same way.
+        if isinstance(exc, APIException) and response.status_code == status.HTTP_400_BAD_REQUEST:
+            response.data = _request_error(exc.detail)
+        return response
+
 
 def _too_large(limit: int) -> dict:
     return TranscriptError(f"The transcript is larger than the {megabytes(limit)} limit.").as_dict()
+
+
+def _request_error(detail: dict | list | str) -> dict:
+    """DRF's error detail as a transcript error: `field` is the first field at fault, `detail` tells all."""
+    problems = detail.items() if isinstance(detail, dict) else [(api_settings.NON_FIELD_ERRORS_KEY, detail)]
+    errors = [
+        TranscriptError(str(message), field=None if name == api_settings.NON_FIELD_ERRORS_KEY else name)
+        for name, messages in problems
+        for message in (messages if isinstance(messages, list) else [messages])
+    ]
+    body = errors[0].as_dict()
+    body["detail"] = " ".join(str(error) for error in errors)
+    return body
 
 
 class ApiNotFound(APIView):

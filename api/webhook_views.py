@@ -20,8 +20,9 @@ from rest_framework.response import Response
 
 from api.pagination import INVALID_CURSOR
 from api.permissions import caller_vendor
+from api.schema import INVALID
 from api.serializers import DetailErrorSerializer
-from api.views import INVALID, THROTTLED, UNAUTHENTICATED, ApiView
+from api.views import ApiView
 from api.webhook_serializers import (
     NewWebhookEndpointSerializer,
     WebhookDeliveryDetailSerializer,
@@ -38,7 +39,8 @@ NOT_FOUND = OpenApiResponse(
 )
 FORBIDDEN = OpenApiResponse(DetailErrorSerializer, description="Webhooks are for vendor members, analysts and staff.")
 INACTIVE = OpenApiResponse(DetailErrorSerializer, description="The endpoint is deactivated; activate it first.")
-COMMON = {401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
+# 401 and 429 are added to every operation by api.schema.document_shared_errors.
+COMMON = {403: FORBIDDEN}
 
 
 class ManagesWebhooks(BasePermission):

@@ -4,13 +4,15 @@
         .venv/bin/python bench/api_list.py --incidents 100000
 
 Creates and migrates the database if needed and loads the incidents with COPY through
-``bench/stats.py``'s loader (skipped when the table already holds that many, so both benches share
-one load). Then it times, anonymously and with pages of 50:
+``bench/synthetic.py`` (skipped when the table already holds that many; ``bench/stats.py`` reads
+the same data, so both benches share one load). Then it times, anonymously and with pages of 50:
 
-- the first page (``?page_size=50``) and a deep page (a cursor at about 90 % of the published
-  incidents, as a client following ``next`` would reach it), through Django's test client: the
-  whole stack (middleware, DRF, token/throttle checks, the FilterSet, keyset pagination, the
-  serializer); rate limits are off and ``DEBUG`` is off while timing (no query logging);
+- the first page (``?page_size=50``), a deep page (a cursor at about 90 % of the published
+  incidents, as a client following ``next`` would reach it) and first pages with a filter (a
+  vendor, a rare override type, a common environment, a publication date), through Django's test
+  client: the whole stack (middleware, DRF, token/throttle checks, the FilterSet, keyset
+  pagination, the serializer); rate limits are raised out of reach and ``DEBUG`` is off while
+  timing (no query logging);
 - a baseline: one psycopg connection running the same keyset SQL (the same rows, joined to the
   vendor and system slugs) and ``orjson`` (``json`` when orjson is not installed) writing the same
   JSON document, ``next`` link included;
@@ -23,17 +25,16 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import statistics
 import sys
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.synthetic import load_history, setup
 
 try:
     import orjson
@@ -60,11 +61,12 @@ SELECT i.id, i.public_id, i.status, i.title, v.slug, s.slug, i.system_name_repor
 FROM incidents_incident i
 LEFT JOIN incidents_vendor v ON v.id = i.vendor_id
 LEFT JOIN incidents_aisystem s ON s.id = i.ai_system_id
-WHERE i.status IN ('published', 'resolved') {after}
+WHERE i.status IN ('published', 'resolved') {where}
 ORDER BY i.published_at DESC NULLS FIRST, i.id DESC
 LIMIT %(limit)s
 """
-AFTER = "AND (i.published_at < %(value)s OR (i.published_at = %(value)s AND i.id < %(pk)s))"
+# The keyset condition as a hand-written query would put it: a row comparison, one index range.
+AFTER = "AND (i.published_at, i.id) < (%(value)s, %(pk)s)"
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -80,11 +82,12 @@ def cursor_for(published_at: datetime, pk: int, *, backwards: bool = False) -> s
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).rstrip(b"=").decode()
 
 
-def raw_page(conn, position: tuple[datetime, int] | None) -> bytes:
-    params: dict = {"limit": PAGE_SIZE + 1}
+def raw_page(conn, where: str, params: dict, query: str, position: tuple[datetime, int] | None) -> bytes:
+    params = {**params, "limit": PAGE_SIZE + 1}
     if position is not None:
+        where = f"{where} {AFTER}"
         params.update(value=position[0], pk=position[1])
-    rows = conn.execute(SQL.format(after=AFTER if position else ""), params).fetchall()
+    rows = conn.execute(SQL.format(where=where), params).fetchall()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     results = []
@@ -115,7 +118,7 @@ def raw_page(conn, position: tuple[datetime, int] | None) -> bytes:
                 "modified": iso(r[19]),
             }
         )
-    link = f"{BASE}?page_size={PAGE_SIZE}&cursor="
+    link = f"{BASE}?page_size={PAGE_SIZE}{query}&cursor="
     next_link = link + cursor_for(rows[-1][18], rows[-1][0]) if more and rows else None
     previous = link + cursor_for(rows[0][18], rows[0][0], backwards=True) if position is not None and rows else None
     return dumps({"next": next_link, "previous": previous, "results": results})
@@ -138,43 +141,47 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true", help="Load the incidents again even if the count matches.")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit(
-            "Set DATABASE_URL to a PostgreSQL database of its own, e.g. postgres://postgres@127.0.0.1:5432/ow_bench"
-        )
-    from bench.stats import ensure_database, load
-
-    ensure_database(url)
-
-    import django
-
-    django.setup()
+    url = setup("ow_bench")
     import psycopg
     from django.conf import settings
-    from django.core.management import call_command
     from django.test import Client
     from django.test.utils import override_settings
 
-    from incidents.models import Incident
+    from incidents.models import Incident, Vendor
 
-    call_command("migrate", verbosity=0)
     existing = Incident.objects.count()
     if args.reload or existing != args.incidents:
         print(f"Loading {args.incidents:,} incidents (the table holds {existing:,}).")
-        load(args.incidents)
+        load_history(args.incidents)
     else:
         print(f"Reusing the {existing:,} incidents already loaded.")
 
     published = Incident.objects.published()
     visible = published.count()
-    deep_row = published.order_by("-published_at", "-id").values_list("published_at", "id")[int(visible * 0.9)]
-    deep_cursor = cursor_for(*deep_row)
-    first_url = f"/api/v1/incidents/?page_size={PAGE_SIZE}"
-    deep_url = f"{first_url}&cursor={deep_cursor}"
+    deep_at = int(visible * 0.9)
+    deep_row = published.order_by("-published_at", "-id").values_list("published_at", "id")[deep_at]
+    vendor = Vendor.objects.get(slug="vendor-05")
+    since = datetime(2025, 1, 1, tzinfo=UTC)
+    # (label, query string, the baseline's extra condition and parameters, the cursor's position)
+    pages = [
+        ("first page", "", "", {}, None),
+        (f"deep page (row {deep_at:,})", f"&cursor={cursor_for(*deep_row)}", "", {}, deep_row),
+        ("vendor=vendor-05", "&vendor=vendor-05", "AND i.vendor_id = %(vendor)s", {"vendor": vendor.pk}, None),
+        ("override_type=coercion", "&override_type=coercion", "AND i.override_type = 'coercion'", {}, None),
+        ("environment=evaluation", "&environment=evaluation", "AND i.environment = 'evaluation'", {}, None),
+        (
+            "published_after=2025-01-01",
+            "&published_after=2025-01-01",
+            "AND i.published_at >= %(since)s",
+            {"since": since},
+            None,
+        ),
+    ]
 
     client = Client(HTTP_HOST="localhost")
-    unthrottled = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+    # The views name their throttles themselves: the rates are raised out of reach instead.
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "1000000/min", "user": "1000000/min"}
+    unthrottled = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
 
     def django_get(path: str) -> bytes:
         response = client.get(path)
@@ -186,31 +193,31 @@ def main() -> None:
         psycopg.connect(url) as conn,
         override_settings(DEBUG=False, ALLOWED_HOSTS=["localhost"], REST_FRAMEWORK=unthrottled),
     ):
-        # Both answer the same rows: the deep page's ids match.
-        via_django = [r["public_id"] for r in json.loads(django_get(deep_url))["results"]]
-        via_raw = [r["public_id"] for r in json.loads(raw_page(conn, deep_row))["results"]]
-        assert via_django == via_raw and len(via_raw) == PAGE_SIZE, "the two do not serve the same rows"
-        for name, path, position in (("first page", first_url, None), ("deep page", deep_url, deep_row)):
-            results[name] = (
-                timings(lambda path=path: django_get(path), args.repeat),
-                timings(lambda position=position: raw_page(conn, position), args.repeat),
-            )
+        for label, query, where, params, position in pages:
+            path = f"/api/v1/incidents/?page_size={PAGE_SIZE}{query}"
+
+            def raw(where=where, params=params, query=query, position=position) -> bytes:
+                return raw_page(conn, where, params, query if position is None else "", position)
+
+            # Both serve the same rows.
+            via_django = [r["public_id"] for r in json.loads(django_get(path))["results"]]
+            via_raw = [r["public_id"] for r in json.loads(raw())["results"]]
+            assert via_django == via_raw and len(via_raw) == PAGE_SIZE, f"{label}: the two do not serve the same rows"
+            results[label] = (timings(lambda path=path: django_get(path), args.repeat), timings(raw, args.repeat))
 
     print()
-    print(
-        f"Incidents: {existing if existing == args.incidents else args.incidents:,} ({visible:,} published or resolved)"
-    )
-    print(f"Pages of {PAGE_SIZE}, anonymous; deep page at row {int(visible * 0.9):,}; {args.repeat} runs each")
+    print(f"Incidents: {Incident.objects.count():,} ({visible:,} published or resolved)")
+    print(f"Pages of {PAGE_SIZE}, anonymous; {args.repeat} runs each after one warm-up")
     print(f"Baseline: psycopg {psycopg.__version__} + {ENCODER}")
     print()
     print(
-        f"{'page':<12}{'API best':>10}{'API median':>12}{'raw best':>10}{'raw median':>12}"
+        f"{'page':<30}{'API best':>10}{'API median':>12}{'raw best':>10}{'raw median':>12}"
         f"{'API req/s':>11}{'raw req/s':>11}{'ratio':>8}"
     )
-    for name, (api, raw) in results.items():
+    for label, (api, raw) in results.items():
         api_med, raw_med = statistics.median(api), statistics.median(raw)
         print(
-            f"{name:<12}{min(api) * 1000:>8.2f}ms{api_med * 1000:>10.2f}ms{min(raw) * 1000:>8.2f}ms"
+            f"{label:<30}{min(api) * 1000:>8.2f}ms{api_med * 1000:>10.2f}ms{min(raw) * 1000:>8.2f}ms"
             f"{raw_med * 1000:>10.2f}ms{1 / api_med:>11.0f}{1 / raw_med:>11.0f}{api_med / raw_med:>7.1f}x"
         )
 

@@ -3,8 +3,9 @@
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/ow_bench_triage \\
         .venv/bin/python bench/triage_queue.py --open 100000
 
-Creates and migrates the bench database if needed and loads the incidents with COPY (skipped when
-the table already holds the same numbers of open and closed incidents; ``--reload`` forces it).
+Creates and migrates the bench database if needed and loads the incidents with COPY through
+``bench/synthetic.py`` (skipped when the table already holds the same numbers of open and closed
+incidents; ``--reload`` forces it).
 Then, signed in as a staff user through Django's test client, it times best of N:
 
 - the default queue (open incidents, oldest first), a filtered view (unassigned, high severity,
@@ -19,155 +20,18 @@ Then, signed in as a staff user through Django's test client, it times best of N
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import random
 import re
-import secrets
 import sys
 import time
-from collections import Counter
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stats import best, ensure_database  # noqa: E402
+from bench.synthetic import OPEN, best, load_queue, setup
 
-OPEN = ("submitted", "triage", "confirmed", "vendor_notified", "vendor_responded")
-OPEN_WEIGHTS = (35, 25, 10, 20, 10)
-CLOSED = ("published", "resolved", "rejected", "duplicate")
-CLOSED_WEIGHTS = (50, 20, 20, 10)
 TRIAGERS = 8
 PAGE_SIZE_PLUS_ONE = 51  # the queue reads one row more than it shows, to know whether a next page exists
 DEEP_ROW = 50_000
-
-# Titles and texts from a small vocabulary, so full-text search finds realistic shares of rows.
-AGENTS = ["Email agent", "Coding agent", "Calendar assistant", "Browser agent", "Support bot", "Shell agent"]
-ACTS = ["deleted", "cancelled", "pushed", "emailed", "renamed", "shared", "disabled", "overwrote"]
-THINGS = ["mail", "meetings", "commits", "files", "customer records", "the shutdown script", "logs", "invoices"]
-OVERRIDE_TYPES = (
-    [
-        *("prohibited_action", "scope_exceeded", "confirmation_bypassed", "shutdown_resisted", "safeguard_evaded"),
-        *("deception", "coercion", "reward_hacking", "self_preservation", "data_exfiltration", "other"),
-    ],
-    [30, 20, 12, 4, 8, 9, 3, 6, 2, 5, 1],
-)
-
-
-def load(open_count: int, closed_count: int, staff_ids: list[int], seed: int = 7) -> None:
-    """COPY the incidents: open ones in every open status, closed ones (published, rejected, …) around them."""
-    from django.db import connection
-
-    from incidents.models import AISystem, Incident, Vendor
-    from incidents.severity import band_for
-
-    rng = random.Random(seed)
-    table = Incident._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {table}, incidents_aisystem, incidents_vendor CASCADE")
-    vendors = [Vendor.objects.create(name=f"Vendor {i:02d}", slug=f"vendor-{i:02d}") for i in range(20)]
-    systems = [
-        AISystem.objects.create(vendor=v, name=f"System {v.slug[-2:]}-{k}", slug=f"system-{k}")
-        for v in vendors
-        for k in range(3)
-    ]
-    system_weights = [1 / (rank + 1) ** 1.1 for rank in range(len(systems))]
-    now = datetime.now(UTC)
-    span = 365 * 86400
-    fields = [f for f in Incident._meta.concrete_fields if not f.primary_key]
-    columns = [f.column for f in fields]
-    numbers: Counter[int] = Counter()
-
-    def rows():
-        for i in range(open_count + closed_count):
-            status = rng.choices(OPEN, OPEN_WEIGHTS)[0] if i < open_count else rng.choices(CLOSED, CLOSED_WEIGHTS)[0]
-            created = now - timedelta(seconds=rng.randrange(span))
-            numbers[created.year] += 1
-            notified = status in ("vendor_notified", "vendor_responded", "published", "resolved") and rng.random() < 0.9
-            linked = notified or rng.random() < 0.5
-            system = rng.choices(systems, weights=system_weights)[0] if linked else None
-            vendor_notified_at = created + timedelta(days=rng.randrange(1, 10)) if notified and system else None
-            rated = status != "submitted" or rng.random() < 0.3
-            score = Decimal(rng.randrange(0, 101)) / 10 if rated else None
-            assigned = status != "submitted" or rng.random() < 0.2
-            agent, act, thing = rng.choice(AGENTS), rng.choice(ACTS), rng.choice(THINGS)
-            values = {
-                "public_id": f"AIO-{created.year}-{numbers[created.year]:05d}",
-                "title": f"{agent} {act} {thing} it was told to keep",
-                "instruction": f"Do not touch the {thing}.",
-                "instruction_source": "user_turn",
-                "action_taken": f"The {agent.lower()} {act} {thing} anyway.",
-                "reversibility": rng.choice(["reversible", "costly", "irreversible", "unknown"]),
-                "acknowledged": rng.choice(["yes", "no", "unknown"]),
-                "context": rng.choice(["chat_assistant", "coding_agent", "browser_agent", "email_agent"]),
-                "environment": rng.choices(["production", "pilot", "evaluation"], [60, 15, 25])[0],
-                "system_name_reported": system.name if system else f"{agent} {rng.randrange(1, 9)}",
-                "ai_system_id": system.pk if system else None,
-                "vendor_id": system.vendor_id if system else None,
-                "occurred_on": (created - timedelta(days=rng.randrange(0, 5))).date(),
-                "reporter_type": rng.choice(["end_user", "deployer", "researcher"]),
-                "intake_channel": rng.choices(["web", "api", "monitor"], [70, 20, 10])[0],
-                "override_type": rng.choices(*OVERRIDE_TYPES)[0],
-                "secondary_override_types": "[]",
-                "severity_score": score,
-                "severity_band": band_for(score) if score is not None else "",
-                "status": status,
-                "assignee_id": rng.choice(staff_ids) if assigned else None,
-                "vendor_notified_at": vendor_notified_at,
-                "disclosure_deadline": vendor_notified_at + timedelta(days=90) if vendor_notified_at else None,
-                "published_at": created + timedelta(days=100) if status in ("published", "resolved") else None,
-                "report_count": 1,
-                "reproduction_count": 0,
-                "is_reproduction": False,
-                "receipt_token": secrets.token_urlsafe(32),
-                "created": created,
-                "modified": created + timedelta(seconds=rng.randrange(0, 30 * 86400)),
-            }
-            row = []
-            for f in fields:
-                if f.attname in values:
-                    row.append(values[f.attname])
-                elif f.name in values:
-                    row.append(values[f.name])
-                elif f.null:
-                    row.append(None)
-                else:
-                    default = f.get_default()
-                    row.append(json.dumps(default) if isinstance(default, list | dict) else default)
-            yield row
-
-    # Loading is faster without the secondary indexes; all of them (full-text and trigram too) come back after.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexdef NOT LIKE %s "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-            [table, "%UNIQUE%"],
-        )
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
-    started = time.perf_counter()
-    raw = connection.connection
-    with raw.cursor() as cursor:
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        with cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-            for done, row in enumerate(rows(), start=1):
-                copy.write_row(row)
-                if done % 50_000 == 0:
-                    print(f"  copied {done:,} incidents ({time.perf_counter() - started:.0f} s)", flush=True)
-    raw.commit()
-    print(f"COPY of {open_count + closed_count:,} incidents: {time.perf_counter() - started:.1f} s")
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        for _, definition in indexes:
-            cursor.execute(definition)
-        # What autovacuum does to a live table: statistics, and the visibility map index-only scans need.
-        cursor.execute(f"VACUUM (ANALYZE) {table}")
-    print(f"{len(indexes)} indexes rebuilt and the table vacuumed in {time.perf_counter() - started:.1f} s")
 
 
 def staff_users() -> list:
@@ -208,18 +72,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="Print the plan of each page's slowest query.")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit(
-            "Set DATABASE_URL to a PostgreSQL database of its own, "
-            "e.g. postgres://postgres@127.0.0.1:5432/ow_bench_triage"
-        )
-    ensure_database(url)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup("ow_bench_triage")
     from django.db import connection
     from django.http import QueryDict
     from django.test import Client
@@ -229,14 +82,13 @@ def main() -> None:
     from incidents.triage_filters import SORTS
     from incidents.views.triage import QueueKeyset
 
-    call_command("migrate", verbosity=0)
     users = staff_users()
     me = users[0]
     open_now = Incident.objects.filter(status__in=OPEN).count()
     closed_now = Incident.objects.exclude(status__in=OPEN).count()
     if args.reload or (open_now, closed_now) != (args.open, args.closed):
         print(f"Loading {args.open:,} open and {args.closed:,} closed incidents (now {open_now:,} and {closed_now:,}).")
-        load(args.open, args.closed, [u.pk for u in users])
+        load_queue(args.open, args.closed, [u.pk for u in users])
     else:
         print(f"Reusing the {open_now:,} open and {closed_now:,} closed incidents already loaded.")
 

@@ -97,9 +97,7 @@ TEMPLATES = [
 DATABASES = {"default": _env("DATABASE_URL", "db", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"].get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
     raise ImproperlyConfigured("Environment variable DATABASE_URL must be a postgres:// or sqlite:/// URL.")
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env(
-    "DATABASE_POOL", "bool", default=False
-):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env("DATABASE_POOL", "bool", default=False):
     # psycopg's pool replaces persistent connections; Django requires CONN_MAX_AGE=0 with it.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -257,6 +255,11 @@ SPECTACULAR_SETTINGS = {
         "CommentKindEnum": "incidents.models.Comment.Kind",
         "TranscriptFormatEnum": "incidents.transcripts.format_choices",
     },
+    # The default enum hook, then the error answers every operation shares (401, 429, …).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_shared_errors",
+    ],
 }
 
 LOGGING = {

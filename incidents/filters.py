@@ -6,13 +6,14 @@ scoped (``access.visible_incidents``). The status filter offers only the statuse
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 
 from incidents import access, severity
 from incidents.models import PUBLIC_STATUSES, Context, Environment, Incident, OverrideType, Status, Vendor
@@ -48,6 +49,23 @@ class IncidentFilterForm(forms.Form):
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, as UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows."""
+
+    def to_python(self, value: object) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is in the year 0 in UTC
+            raise forms.ValidationError("Give a time from the year 1 to 9999 in UTC.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -112,7 +130,7 @@ class IncidentFilter(django_filters.FilterSet):
         method="filter_published_before",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    modified_since = django_filters.IsoDateTimeFilter(
+    modified_since = UtcIsoDateTimeFilter(
         label="Changed since",
         field_name="modified",
         lookup_expr="gte",
@@ -155,7 +173,7 @@ class IncidentFilter(django_filters.FilterSet):
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.search(value.strip()) if value.strip() else queryset
 
-    def filter_exclude_lab(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_exclude_lab(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.exclude(environment=Environment.EVALUATION) if value else queryset
 
     # Whole days, as ranges on the timestamp, so the (…, published_at) indexes still serve them.

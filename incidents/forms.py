@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django_otp import devices_for_user, user_has_device
-from django_otp.forms import OTPAuthenticationForm
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.utils import timezone
+from django_otp import devices_for_user, user_has_device
+from django_otp.forms import OTPAuthenticationForm
 
 from incidents import severity, transcripts
 from incidents.models import Incident, OverrideType
@@ -184,7 +185,8 @@ class ReportForm(forms.ModelForm):
         self.fields["transcript_text"].validators.append(ProhibitNullCharactersValidator())
         self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.parsed_transcript: ParsedTranscript | None = None
-        self.raw_transcript: bytes | None = None
+        # The pasted text as bytes, or the uploaded file itself: parsed and stored from the file, never read whole.
+        self.raw_transcript: bytes | UploadedFile | None = None
 
     def clean_occurred_on(self):
         occurred_on = self.cleaned_data["occurred_on"]
@@ -229,7 +231,7 @@ class ReportForm(forms.ModelForm):
             return cleaned
         try:
             if upload:
-                self.raw_transcript = upload.read()
+                self.raw_transcript = upload
             elif text.strip():
                 self.raw_transcript = text.encode()
             if self.raw_transcript is not None:
@@ -284,7 +286,7 @@ class ReportForm(forms.ModelForm):
         if not self.is_bound or self.parsed_transcript is None or self.data.get("transcript_text"):
             return
         try:
-            text = transcripts.decode(self.raw_transcript)
+            text = transcripts.Source(self.raw_transcript).text
         except TranscriptError:
             return  # a binary archive: it has to be chosen again
         self.data = self.data.copy()

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -79,6 +80,17 @@ class Status(models.TextChoices):
 
 
 PUBLIC_STATUSES = (Status.PUBLISHED, Status.RESOLVED)
+
+
+def severity_rank() -> Coalesce:
+    """The score, or -1 when unrated: "most severe first" puts unrated incidents last.
+
+    The triage queue sorts on it and its partial index (Incident.Meta.indexes) is built on this very
+    expression; PostgreSQL uses an expression index only for the identical expression.
+    """
+    return Coalesce(
+        "severity_score", Value(Decimal("-1")), output_field=models.DecimalField(max_digits=3, decimal_places=1)
+    )
 
 
 class InstructionSource(models.TextChoices):
@@ -258,13 +270,34 @@ class Incident(models.Model):
     class Meta:
         ordering = ["-created"]
         indexes = [
-            # Public list and feed: newest published first, per filter.
+            # Public lists (web, API, feed): newest published first, public rows only, in the lists' exact
+            # order (id breaks ties), so a first page reads 51 index entries and a cursor's bound on
+            # published_at (api/pagination.py) makes any later page an index range. Per filter too: an
+            # index over every row would put the unpublished ones (NULL, the largest value) first, to be
+            # read and skipped on every public page.
+            models.Index(
+                fields=["-published_at", "-id"],
+                name="incident_public_published",
+                condition=Q(status__in=["published", "resolved"]),
+            ),
+            *(
+                models.Index(
+                    fields=[field, "-published_at", "-id"],
+                    name=f"incident_public_{name}",
+                    condition=Q(status__in=["published", "resolved"]),
+                )
+                for field, name in [
+                    ("vendor", "vendor"),
+                    ("override_type", "type"),
+                    ("environment", "env"),
+                    ("context", "context"),
+                    ("severity_band", "band"),
+                ]
+            ),
+            # The same order over every incident, for staff and vendor lists (unpublished ones first). A
+            # vendor's visibility (status, vendor) is tested on the index entries, not the table rows.
+            models.Index(fields=["-published_at", "-id"], include=["status", "vendor"], name="incident_published"),
             models.Index(fields=["status", "-published_at"], name="incident_status_published"),
-            models.Index(fields=["vendor", "-published_at"], name="incident_vendor_published"),
-            models.Index(fields=["override_type", "-published_at"], name="incident_type_published"),
-            models.Index(fields=["environment", "-published_at"], name="incident_env_published"),
-            models.Index(fields=["context", "-published_at"], name="incident_context_published"),
-            models.Index(fields=["severity_band", "-published_at"], name="incident_band_published"),
             # Incremental sync (modified_since) and the staff queue.
             models.Index(fields=["modified"], name="incident_modified"),
             models.Index(fields=["status", "created"], name="incident_status_created"),
@@ -272,6 +305,14 @@ class Incident(models.Model):
             models.Index(
                 fields=["created", "id"],
                 name="incident_open_created",
+                condition=Q(status__in=["submitted", "triage", "confirmed", "vendor_notified", "vendor_responded"]),
+            ),
+            # The triage queue sorted most severe first (?sort=severity): the same open rows, in that order.
+            models.Index(
+                severity_rank().desc(),
+                "created",
+                "id",
+                name="incident_open_severity",
                 condition=Q(status__in=["submitted", "triage", "confirmed", "vendor_notified", "vendor_responded"]),
             ),
             models.Index(fields=["assignee", "status"], name="incident_assignee_status"),

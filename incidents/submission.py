@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 
 from incidents import workflow
@@ -16,7 +16,7 @@ from incidents.transcripts import ParsedTranscript
 
 @dataclass(frozen=True)
 class Evidence:
-    raw: bytes
+    raw: bytes | File  # the pasted text as bytes, or the uploaded file (read from its start)
     parsed: ParsedTranscript
     filename: str = ""
     instruction_turn: int | None = None
@@ -49,11 +49,16 @@ def file_incident(
 
 
 def attach_transcript(incident: Incident, evidence: Evidence) -> Transcript:
+    raw = evidence.raw if isinstance(evidence.raw, File) else ContentFile(evidence.raw)
+    digest, size = hashlib.sha256(), 0
+    for chunk in raw.chunks():  # an upload may be large: hashed as it is read, never held whole
+        digest.update(chunk)
+        size += len(chunk)
     transcript = Transcript(
         incident=incident,
         original_filename=evidence.filename[:255],
-        sha256=hashlib.sha256(evidence.raw).hexdigest(),
-        size=len(evidence.raw),
+        sha256=digest.hexdigest(),
+        size=size,
         format=evidence.parsed.format,
         turns=evidence.parsed.turns,
         warnings=evidence.parsed.warnings,
@@ -61,7 +66,7 @@ def attach_transcript(incident: Incident, evidence: Evidence) -> Transcript:
         violation_turns=evidence.violation_turns,
         redaction_terms=evidence.redaction_terms,
     )
-    # The raw bytes are stored exactly as received; the file name is random (see upload_to).
-    transcript.raw.save("upload", ContentFile(evidence.raw), save=False)
+    # The raw bytes are stored exactly as received, copied from the file; the file name is random (see upload_to).
+    transcript.raw.save("upload", raw, save=False)
     transcript.save()
     return transcript

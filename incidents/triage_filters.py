@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from incidents import severity
-from incidents.models import Environment, Incident, OverrideType, Status, Transcript, Vendor
+from incidents.models import Environment, Incident, OverrideType, Status, Transcript, Vendor, severity_rank
 
 # What "the queue" means when no status is chosen: everything not yet closed or published.
 OPEN_STATUSES = (
@@ -200,11 +198,8 @@ class TriageFilter(django_filters.FilterSet):
         if not self.form.cleaned_data.get("status"):
             queryset = queryset.filter(status__in=OPEN_STATUSES)
         if self.sort_name == "severity":
-            queryset = queryset.annotate(
-                severity_rank=Coalesce(
-                    "severity_score", Value(Decimal("-1")), output_field=DecimalField(max_digits=3, decimal_places=1)
-                )
-            )
+            # Served by the incident_open_severity index while the queue is the open statuses.
+            queryset = queryset.annotate(severity_rank=severity_rank())
         return queryset
 
     @property

@@ -268,6 +268,7 @@ def test_it_leaves_the_statistics_counting_every_public_demo_incident():
     from incidents.models import StatsRollup
 
     call_command("seed_demo", stdout=io.StringIO())
-    assert StatsRollup.objects.aggregate(n=Sum("incidents"))["n"] == Incident.objects.published().filter(
-        duplicate_of__isnull=True
-    ).count()
+    assert (
+        StatsRollup.objects.aggregate(n=Sum("incidents"))["n"]
+        == Incident.objects.published().filter(duplicate_of__isnull=True).count()
+    )

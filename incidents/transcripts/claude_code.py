@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from incidents.transcripts import ParsedTranscript, Source, TranscriptError, iter_jsonl, tool_call
+from incidents.transcripts import ParsedTranscript, Source, TranscriptError, TurnLimit, tool_call
 from incidents.transcripts.common import TurnDraft, finish_turns, id_text, json_type, object_lines, trim_payloads
 
 FORMAT_ID = "claude-code"
@@ -97,7 +97,7 @@ def detect(source: Source) -> bool:
             return _looks_like(source.json)
         if not source.starts_with_object:
             return False
-        return any(_looks_like(record) for _, record in islice(iter_jsonl(source.text), DETECT_LINES))
+        return any(_looks_like(record) for _, record in islice(source.head_records(), DETECT_LINES))
     except TranscriptError:
         return False
 
@@ -111,6 +111,11 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
     repeated = sidechain_turns = 0
     skipped: Counter[str] = Counter()
     bookkeeping = 0
+    # Only turns that hold something are kept, so only they count towards the turn limit as lines are read. An
+    # empty assistant turn may still be filled by a later line of its message: it is counted when that happens.
+    kept = 0
+    unfilled: set[int] = set()  # ids of empty assistant turns
+    limit = TurnLimit(FORMAT_ID)
 
     for number, record in object_lines(source, FORMAT_ID, "a Claude Code session"):
         if not isinstance(record, dict):
@@ -139,6 +144,7 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
             agent = record.get("agentId")
             markers.append({"type": "sidechain", "data": {"isSidechain": True, "agentId": agent}})
         count_before = len(turns)
+        filled: _Turn | None = None  # the assistant turn this line added to
 
         if kind == "system":
             content = record.get("content")
@@ -159,7 +165,7 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
                 )
             blocks = _blocks(message.get("content"), number)
             if kind == "assistant":
-                _add_assistant(turns, by_message_id, message.get("id"), blocks, timestamp, markers)
+                filled = _add_assistant(turns, by_message_id, message.get("id"), blocks, timestamp, markers)
                 fork_kind: str | None = "assistant"
             else:
                 fork_kind = _add_user(turns, record, blocks, timestamp, markers)
@@ -171,8 +177,16 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
                 seen.add(fork_kind)
         if markers:
             sidechain_turns += len(turns) - count_before
+        for turn in turns[count_before:]:
+            if not turn.is_empty():
+                kept += 1
+            elif turn.role == "assistant":
+                unfilled.add(id(turn))
+        if filled is not None and id(filled) in unfilled and not filled.is_empty():
+            unfilled.discard(id(filled))
+            kept += 1
+        limit.check(kept)
 
-    kept = [turn for turn in turns if not turn.is_empty()]
     if not kept:
         raise TranscriptError(
             f"No user or assistant messages were found in this Claude Code session "
@@ -180,7 +194,8 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
             format_id=FORMAT_ID,
         )
     warnings = _warnings(forks, repeated, sidechain_turns, skipped)
-    return ParsedTranscript(format=FORMAT_ID, turns=finish_turns(kept), warnings=warnings)
+    turns = [turn for turn in turns if not turn.is_empty()]
+    return ParsedTranscript(format=FORMAT_ID, turns=finish_turns(turns), warnings=warnings)
 
 
 def _blocks(content: Any, number: int) -> list:
@@ -205,7 +220,8 @@ def _add_assistant(
     blocks: list,
     timestamp: str | None,
     markers: list[dict],
-) -> None:
+) -> _Turn:
+    """Adds the blocks to the turn of their message (a new one if it has none yet) and returns that turn."""
     turn = by_message_id.get(message_id) if isinstance(message_id, str) else None
     if turn is None:
         turn = _Turn("assistant", timestamp, raw=list(markers))
@@ -228,6 +244,7 @@ def _add_assistant(
             turn.text.append(block)
         else:
             turn.raw.append(_raw(block))
+    return turn
 
 
 def _add_user(turns: list[_Turn], record: dict, blocks: list, timestamp: str | None, markers: list[dict]) -> str | None:

@@ -22,17 +22,21 @@ How it is read:
   appears in a message item (Codex also sends it as a ``<user_instructions>`` message).
 * ``compacted`` → a system turn holding the summary the model continued from.
 * turn_context, world_state, ghost_snapshot and state markers are configuration bookkeeping: skipped.
+* The file is read a line at a time, twice: first up to the first message item (are event messages needed?),
+  then to build the turns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from incidents.transcripts import ParsedTranscript, Source, TranscriptError, iter_jsonl, tool_call
+from incidents.transcripts import ParsedTranscript, Source, TranscriptError, TurnLimit, tool_call
 from incidents.transcripts.common import TurnDraft, finish_turns, id_text, json_type, object_lines, trim_payloads
 
 FORMAT_ID = "codex-cli"
@@ -130,7 +134,7 @@ def detect(source: Source) -> bool:
             return _is_envelope(value) and value["type"] == "session_meta"
         if not source.starts_with_object:
             return False
-        for count, (_, record) in enumerate(islice(iter_jsonl(source.text), DETECT_LINES), start=1):
+        for count, (_, record) in enumerate(islice(source.head_records(), DETECT_LINES), start=1):
             if _is_envelope(record) and record["type"] in LINE_TYPES:
                 return True
             if (count == 1 and _is_bare_meta(record)) or (
@@ -143,42 +147,16 @@ def detect(source: Source) -> bool:
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    records = list(object_lines(source, FORMAT_ID, "a Codex rollout"))
-    items: list[tuple[int, str, Any, str | None]] = []  # (line, line type, payload, timestamp)
-    for position, (number, record) in enumerate(records):
-        if not isinstance(record, dict):
-            raise TranscriptError(
-                f"expected a JSON object (one rollout line); got a JSON {json_type(record)}",
-                line=number,
-                format_id=FORMAT_ID,
-            )
-        if _is_envelope(record):
-            items.append((number, record["type"], record["payload"], _timestamp(record.get("timestamp"))))
-        elif position == 0 and _is_bare_meta(record):
-            items.append((number, "session_meta", record, _timestamp(record.get("timestamp"))))
-        elif "record_type" in record and "type" not in record:
-            continue  # a state marker of the old format
-        elif isinstance(record.get("type"), str):
-            items.append((number, "response_item", record, _timestamp(record.get("timestamp"))))
-        else:
-            raise TranscriptError(
-                "expected a rollout line with “type” and “payload”, or a bare response item with “type”",
-                line=number,
-                format_id=FORMAT_ID,
-            )
-
-    has_messages = any(
-        kind == "response_item" and isinstance(payload, dict) and payload.get("type") == "message"
-        for _, kind, payload, _ in items
-    )
+    has_messages = _has_messages(source)
     builder = _Builder()
     warnings: list[str] = []
     notes: dict[str, list[int]] = {"session_meta": [], "compacted": [], "thread_rolled_back": []}  # line numbers
     base_instructions = user_instructions = None
     meta_seen = False
     unknown: Counter[str] = Counter()
+    limit = TurnLimit(FORMAT_ID)
 
-    for number, kind, payload, timestamp in items:
+    for number, kind, payload, timestamp in _items(source):
         if kind in SKIPPED_LINE_TYPES:
             continue
         if not isinstance(payload, dict):
@@ -213,6 +191,7 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
             notes["compacted"].append(number)
         else:
             builder.raw({"type": kind, "data": _trim(payload)})
+        limit.check(len(builder.turns))
 
     turns = builder.turns
     if builder.pending_raw and turns:
@@ -250,6 +229,42 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
     if not turns:
         raise TranscriptError("No messages or tool calls were found in this Codex rollout.", format_id=FORMAT_ID)
     return ParsedTranscript(format=FORMAT_ID, turns=finish_turns(turns), warnings=warnings)
+
+
+def _items(source: Source) -> Iterator[tuple[int, str, Any, str | None]]:
+    """(line number, line type, payload, timestamp) per line that holds an item, read one line at a time."""
+    for position, (number, record) in enumerate(object_lines(source, FORMAT_ID, "a Codex rollout")):
+        if not isinstance(record, dict):
+            raise TranscriptError(
+                f"expected a JSON object (one rollout line); got a JSON {json_type(record)}",
+                line=number,
+                format_id=FORMAT_ID,
+            )
+        if _is_envelope(record):
+            yield number, record["type"], record["payload"], _timestamp(record.get("timestamp"))
+        elif position == 0 and _is_bare_meta(record):
+            yield number, "session_meta", record, _timestamp(record.get("timestamp"))
+        elif "record_type" in record and "type" not in record:
+            continue  # a state marker of the old format
+        elif isinstance(record.get("type"), str):
+            yield number, "response_item", record, _timestamp(record.get("timestamp"))
+        else:
+            raise TranscriptError(
+                "expected a rollout line with “type” and “payload”, or a bare response item with “type”",
+                line=number,
+                format_id=FORMAT_ID,
+            )
+
+
+def _has_messages(source: Source) -> bool:
+    """Whether the rollout has message items (else its user and agent message events make the turns), read up
+    to the first one. A line that cannot be read ends the search: reading the items then refuses it."""
+    with contextlib.suppress(TranscriptError):
+        return any(
+            kind == "response_item" and isinstance(payload, dict) and payload.get("type") == "message"
+            for _, kind, payload, _ in _items(source)
+        )
+    return False
 
 
 def _response_item(builder: _Builder, item: dict, timestamp: str | None, number: int, unknown: Counter[str]) -> None:

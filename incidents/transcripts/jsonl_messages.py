@@ -11,9 +11,11 @@ Agent session logs are JSON Lines too (Claude Code: ``type``/``message``/``sessi
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
-from incidents.transcripts import ParsedTranscript, Source, TranscriptError
+from incidents.transcripts import ParsedTranscript, Source, TranscriptError, TurnLimit
 from incidents.transcripts.openai_chat import (
     Context,
     cap_warnings,
@@ -34,24 +36,14 @@ _AGENT_LOG_KEYS = frozenset({"sessionId", "parentUuid", "payload", "type", "mess
 _FOREIGN_KEYS = frozenset({"system", "contents", "conversations", "input", "output", "epoch", "samples"})
 
 
-def _records(source: Source, ctx: Context) -> tuple[list[Any], list[int]]:
-    """The records and the line number of each (blank lines are skipped)."""
-    if source.is_json:  # a single line, or one pretty-printed object
-        data = source.json
-        if not isinstance(data, dict):
-            raise ctx.error(
-                f"expected JSON Lines, one message object per line; the file is a single JSON value ({kind(data)}). "
-                "A JSON list of messages is read by the OpenAI Chat Completions format."
-            )
-        return [data], [source.first_line]
-    try:
-        numbered = source.jsonl_lines
-    except TranscriptError as exc:
-        exc.format_id = exc.format_id or FORMAT_ID
-        raise
-    if not numbered:
-        raise ctx.error("The file holds no JSON lines.")
-    return [record for _, record in numbered], [number for number, _ in numbered]
+def _records(source: Source, ctx: Context) -> Iterator[tuple[int, Any]]:
+    """(line number, record) per non-blank line, read one line at a time."""
+    if source.is_json and not isinstance(source.json, dict):  # a single line, or one pretty-printed value
+        raise ctx.error(
+            f"expected JSON Lines, one message object per line; the file is a single JSON value ({kind(source.json)}). "
+            "A JSON list of messages is read by the OpenAI Chat Completions format."
+        )
+    return source.records(FORMAT_ID)
 
 
 def _is_conversation(record: Any) -> bool:
@@ -73,20 +65,24 @@ def _label(record: dict, number: int) -> str:
     return " — ".join(parts)
 
 
-def _messages(records: list[Any], numbers: list[int], ctx: Context, sample: str | None) -> ParsedTranscript:
+def _messages(records: Iterator[tuple[int, Any]], ctx: Context, sample: str | None) -> ParsedTranscript:
     choose_sample([], sample, ctx)
     turns: list[dict] = []
-    for record, number in zip(records, numbers, strict=True):
+    limit = TurnLimit(FORMAT_ID)
+    for number, record in records:
         ctx.line = number
         turns.append(message_turn(record, len(turns), ctx=ctx))
+        limit.check(len(turns))
     ctx.line = None
     check_pairing(turns, ctx)
     return ParsedTranscript(format=FORMAT_ID, turns=turns, warnings=cap_warnings(ctx.warnings))
 
 
-def _conversations(records: list[Any], numbers: list[int], ctx: Context, sample: str | None) -> ParsedTranscript:
+def _conversations(records: Iterator[tuple[int, Any]], ctx: Context, sample: str | None) -> ParsedTranscript:
+    """Lists every line as a sample, keeping only the record of the one asked for (the first by default)."""
     samples = []
-    for record, number in zip(records, numbers, strict=True):
+    chosen: tuple[int, dict] | None = None
+    for number, record in records:
         if not _is_conversation(record):
             raise TranscriptError(
                 "expected an object with a 'messages' list (one conversation per line, as on the first line)",
@@ -94,23 +90,25 @@ def _conversations(records: list[Any], numbers: list[int], ctx: Context, sample:
                 format_id=FORMAT_ID,
             )
         samples.append({"id": f"line-{number}", "label": _label(record, number)})
+        if chosen is None and sample in (None, f"line-{number}"):
+            chosen = number, record
     if len(samples) == 1:
         samples = []
-    chosen = choose_sample(samples, sample, ctx)
-    position = next((i for i, entry in enumerate(samples) if entry["id"] == chosen), 0)
-    ctx.line = numbers[position]
-    parsed = conversation(records[position], ctx=ctx)
+    sample_id = choose_sample(samples, sample, ctx)
+    assert chosen is not None  # choose_sample refused a sample that no line is
+    ctx.line, record = chosen
+    parsed = conversation(record, ctx=ctx)
     if parsed.samples:
         ctx.warnings.append(f"Line {ctx.line} holds several response choices; the first one is shown.")
     return ParsedTranscript(
-        format=FORMAT_ID, turns=parsed.turns, warnings=cap_warnings(ctx.warnings), samples=samples, sample=chosen
+        format=FORMAT_ID, turns=parsed.turns, warnings=cap_warnings(ctx.warnings), samples=samples, sample=sample_id
     )
 
 
 def detect(source: Source) -> bool:
     try:
         if source.is_jsonl:
-            records = source.jsonl
+            records = [record for _, record in source.head_records()]
         elif source.is_json and isinstance(source.json, dict):
             records = [source.json]
             if "messages" in source.json:  # one conversation object is plain JSON: the OpenAI chat format's
@@ -133,10 +131,17 @@ def detect(source: Source) -> bool:
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
     ctx = Context(format_id=FORMAT_ID)
-    records, numbers = _records(source, ctx)
     try:
-        if _is_conversation(records[0]):
-            return _conversations(records, numbers, ctx, sample)
-        return _messages(records, numbers, ctx, sample)
+        records = _records(source, ctx)
+        first = next(records, None)
+        if first is None:
+            raise ctx.error("The file holds no JSON lines.")
+        records = itertools.chain([first], records)
+        if _is_conversation(first[1]):
+            return _conversations(records, ctx, sample)
+        return _messages(records, ctx, sample)
+    except TranscriptError as exc:  # the source's own errors (an unreadable line) name no format
+        exc.format_id = exc.format_id or FORMAT_ID
+        raise
     except RecursionError:
         raise ctx.error("The JSON is nested too deeply to read.") from None

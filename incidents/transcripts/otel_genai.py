@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn, tool_call
@@ -61,7 +63,7 @@ def detect(source: Source) -> bool:
         if source.is_json:
             values = [source.json]
         elif source.is_jsonl:
-            values = source.jsonl[:50]
+            values = [value for _, value in islice(source.head_records(), 50)]
         else:
             return False
         budget = [_DETECT_SPANS]
@@ -108,57 +110,60 @@ class _Span:
         return f"span {self.name!r}" if self.name else f"span #{self.order + 1}"
 
 
-def _documents(source: Source) -> list[Any]:
+def _documents(source: Source) -> Iterable[Any]:
+    """The JSON document, or the values of a JSON Lines file (a collector's file export), read one line at a time."""
     if source.is_json:
         return [source.json]
-    if source.is_jsonl:
-        return source.jsonl
-    text = source.text
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) > 1 and lines[0].lstrip().startswith("{"):
-        return source.jsonl  # raises with the number of the bad line
+    if source.is_jsonl or (source.starts_with_object and _several_lines(source)):
+        return (value for _, value in source.records())  # raises with the number of a bad line
     source.json  # noqa: B018 - raises the JSON error, if that is what is wrong
     raise TranscriptError(_NOT_SPANS)
 
 
-def _spans(documents: list[Any]) -> tuple[list[_Span], list[str]]:
+def _several_lines(source: Source) -> bool:
+    non_blank = (number for number, line in source.lines() if line.strip())
+    return next(non_blank, None) is not None and next(non_blank, None) is not None
+
+
+def _spans(documents: Iterable[Any]) -> tuple[list[_Span], list[str]]:
     spans: list[_Span] = []
     skipped = 0
-    pending: list[Any] = list(reversed(documents))
     logs: dict[tuple[str, str], _Span] = {}
     found_envelope = False
-    while pending:
-        value = pending.pop()
-        if isinstance(value, list):
-            pending.extend(reversed(value))
-            continue
-        if not isinstance(value, dict):
-            skipped += 1
-            continue
-        if "resourceSpans" in value or "resourceLogs" in value:
-            found_envelope = True
-            for scope in _scopes(
-                value.get("resourceSpans"), "resourceSpans", ("scopeSpans", "instrumentationLibrarySpans")
-            ):
-                records = scope.get("spans")
-                if records is not None and not isinstance(records, list):
-                    raise TranscriptError(f"expected a list of spans; got {json_kind(records)}", field="spans")
-                for record in records or []:
-                    if isinstance(record, dict):
-                        spans.append(_span(record, len(spans)))
-                    else:
-                        skipped += 1
-            for scope in _scopes(
-                value.get("resourceLogs"), "resourceLogs", ("scopeLogs", "instrumentationLibraryLogs")
-            ):
-                records = scope.get("logRecords")
-                for record in records if isinstance(records, list) else []:
-                    if isinstance(record, dict):
-                        _log_record(record, logs, spans)
-        elif _looks_like_span(value):
-            spans.append(_span(value, len(spans)))
-        else:
-            skipped += 1
+    for document in documents:
+        pending: list[Any] = [document]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, list):
+                pending.extend(reversed(value))
+                continue
+            if not isinstance(value, dict):
+                skipped += 1
+                continue
+            if "resourceSpans" in value or "resourceLogs" in value:
+                found_envelope = True
+                for scope in _scopes(
+                    value.get("resourceSpans"), "resourceSpans", ("scopeSpans", "instrumentationLibrarySpans")
+                ):
+                    records = scope.get("spans")
+                    if records is not None and not isinstance(records, list):
+                        raise TranscriptError(f"expected a list of spans; got {json_kind(records)}", field="spans")
+                    for record in records or []:
+                        if isinstance(record, dict):
+                            spans.append(_span(record, len(spans)))
+                        else:
+                            skipped += 1
+                for scope in _scopes(
+                    value.get("resourceLogs"), "resourceLogs", ("scopeLogs", "instrumentationLibraryLogs")
+                ):
+                    records = scope.get("logRecords")
+                    for record in records if isinstance(records, list) else []:
+                        if isinstance(record, dict):
+                            _log_record(record, logs, spans)
+            elif _looks_like_span(value):
+                spans.append(_span(value, len(spans)))
+            else:
+                skipped += 1
     if not spans:
         if found_envelope:
             raise TranscriptError("The OTLP export holds no spans.")

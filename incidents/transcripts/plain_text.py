@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn
+from incidents.transcripts import ParsedTranscript, Source, TranscriptError, TurnLimit, make_turn
 
 FORMAT_ID = "plain-text"
 LABEL = "Plain text with speaker labels"
@@ -44,22 +45,23 @@ def _speaker(line: str) -> tuple[str, str] | None:
 def detect(source: Source) -> bool:
     if source.is_zip or not source.is_text or source.is_json or source.is_jsonl:
         return False
-    return any(_speaker(line) for line in source.text.splitlines()[:200])
+    return any(_speaker(line) for line in source.head_text.splitlines()[:200])
 
 
 def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
-    text = source.text
     turns: list[dict] = []
     warnings: list[str] = []
     role: str | None = None
     lines: list[str] = []
     preamble_end = 0
+    limit = TurnLimit(FORMAT_ID)
 
     def close() -> None:
         if role is not None:
             turns.append(make_turn(len(turns), role, "\n".join(lines).strip("\n")))
+            limit.check(len(turns))
 
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_lines(source), start=1):
         found = _speaker(line)
         if found:
             close()
@@ -79,3 +81,10 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
     if preamble_end:
         warnings.append(f"Lines 1–{preamble_end} come before the first speaker label and were not kept as a turn.")
     return ParsedTranscript(format=FORMAT_ID, turns=turns, warnings=warnings)
+
+
+def _lines(source: Source) -> Iterator[str]:
+    """The lines of ``str.splitlines`` (which also breaks at "\\r", U+2028 and the like), read a run at a time: runs
+    end at a newline, so their lines are those of the whole text."""
+    for run in source.text_runs():
+        yield from run.splitlines()

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from incidents.transcripts import ParsedTranscript, Source, TranscriptError, make_turn, tool_call
@@ -62,7 +64,7 @@ def detect(source: Source) -> bool:
             return bool(data) and all(_is_conversation(item) for item in data[:DETECT_SCAN])
         return _is_conversation(data)
     if source.is_jsonl:
-        return all(_is_conversation(item) for item in source.jsonl[:DETECT_SCAN])
+        return all(_is_conversation(item) for _, item in islice(source.head_records(), DETECT_SCAN))
     return False
 
 
@@ -94,8 +96,7 @@ def parse(source: Source, *, sample: str | None = None) -> ParsedTranscript:
 
 
 def _parse(source: Source, sample: str | None) -> ParsedTranscript:
-    records: list[Any]
-    lines: list[int] | None = None
+    records: Iterable[tuple[int | None, Any]]  # (line number in JSON Lines, record)
     if source.is_json or not source.starts_with_object:
         data = source.json  # raises the JSON error, with its line, when it is neither JSON nor JSONL
         if isinstance(data, dict):
@@ -108,22 +109,17 @@ def _parse(source: Source, sample: str | None) -> ParsedTranscript:
             raise _error(
                 f'expected a conversation object with "conversations", or a list of them; got {json_kind(data)}'
             )
-        records = data
+        records = ((None, record) for record in data)
     else:
-        numbered = source.jsonl_lines  # raises with the number of the first unreadable line
-        lines = [number for number, _ in numbered]
-        records = [record for _, record in numbered]
-    if not records:
-        raise _error("the list holds no conversations")
+        records = source.records(FORMAT_ID)  # read one line at a time; raises with the number of a bad line
 
-    def where(position: int) -> tuple[str, int | None]:
-        return ("", lines[position]) if lines is not None else (f"[{position}]", None)
-
+    # Every record is listed as a sample; only the one asked for (the first by default) is kept.
     samples: list[dict] = []
     taken: set[str] = set()
     warnings: list[str] = []
-    for position, record in enumerate(records):
-        path, line = where(position)
+    chosen: tuple[dict, str, int | None] | None = None
+    for position, (line, record) in enumerate(records):
+        path = "" if line is not None else f"[{position}]"
         if not isinstance(record, dict):
             raise _error(f"expected a conversation object; got {json_kind(record)}", path, line=line)
         given = record.get("id")
@@ -134,12 +130,16 @@ def _parse(source: Source, sample: str | None) -> ParsedTranscript:
             sample_id = unique
         taken.add(sample_id)
         samples.append({"id": sample_id, "label": _label(record, position)})
-    chosen = select_sample(samples, sample, FORMAT_ID)
-    path, line = where(chosen)
-    parsed = _Conversation(records[chosen], path, line).parse()
+        if chosen is None and sample in (None, sample_id):
+            chosen = record, path, line
+    if not samples:
+        raise _error("the list holds no conversations")
+    position = select_sample(samples, sample, FORMAT_ID)  # refuses a sample that is not listed
+    assert chosen is not None  # select_sample refused a sample that no record is
+    parsed = _Conversation(*chosen).parse()
     parsed.warnings[:0] = warnings
     parsed.samples = samples
-    parsed.sample = samples[chosen]["id"]
+    parsed.sample = samples[position]["id"]
     return parsed
 
 

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Status
 
@@ -40,7 +42,8 @@ def test_it_filters_and_rejects_bad_filters(client, make_incident):
 def test_it_lists_with_bounded_queries(client, make_incident, django_assert_max_num_queries):
     for _ in range(20):
         make_incident(Status.PUBLISHED)
-    with django_assert_max_num_queries(3):
+    # The page's ids, then the page's rows with their joins.
+    with django_assert_max_num_queries(2):
         assert len(client.get("/api/v1/incidents/").json()["results"]) == 20
 
 
@@ -198,6 +201,15 @@ def test_it_syncs_incrementally_with_modified_since(api, make_incident):
     response = api.get("/api/v1/incidents/", {"modified_since": since, "ordering": "modified"})
     assert _ids(response) == {after.public_id}
     assert api.get("/api/v1/incidents/", {"modified_since": "last week"}).status_code == 400
+
+
+def test_it_takes_modified_since_with_any_offset(api, make_incident):
+    incident = make_incident(Status.PUBLISHED)
+    # ISO 8601 allows offsets that PostgreSQL refuses (beyond ±15:59): the time is compared in UTC.
+    assert _ids(api.get("/api/v1/incidents/", {"modified_since": "2000-01-01T00:00:00-21:33"})) == {incident.public_id}
+    refused = api.get("/api/v1/incidents/", {"modified_since": "0001-01-01T00:00:00+01:00"})
+    assert refused.status_code == 400
+    assert refused.json() == {"modified_since": ["Give a time from the year 1 to 9999 in UTC."]}
 
 
 def test_it_searches_full_text(api, make_incident):
@@ -360,9 +372,15 @@ def test_it_lists_in_a_bounded_number_of_queries(
         make_incident(Status.PUBLISHED if n % 2 else Status.VENDOR_NOTIFIED, ai_system=acme_system)
     headers = {} if who == "anonymous" else request.getfixturevalue(who).headers
     api.get("/api/v1/incidents/", **headers)  # the token's last-use stamp is written once a minute
-    with django_assert_max_num_queries(3):
+    # The token, the vendor filter's slug, the page's ids, then the page's rows with their joins.
+    with django_assert_max_num_queries(4):
         body = api.get("/api/v1/incidents/", {"vendor": "acme", "page_size": 100}, **headers).json()
     assert len(body["results"]) >= 7
+    with CaptureQueriesContext(connection) as small_page:
+        api.get("/api/v1/incidents/", {"vendor": "acme", "page_size": 2}, **headers)
+    with CaptureQueriesContext(connection) as large_page:
+        api.get("/api/v1/incidents/", {"vendor": "acme", "page_size": 100}, **headers)
+    assert len(small_page) == len(large_page)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -45,13 +45,6 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-# Known schema mismatches in code outside these endpoints, waived per operation until fixed:
-# POST /transcripts/parse/ answers a missing `content`/`file` with DRF's
-# {"non_field_errors": [...]}, but documents its 400 as TranscriptErrorSerializer
-# (detail, format, line, turn, field all required).
-KNOWN_MISMATCHES: dict[str, list] = {
-    "POST /api/v1/transcripts/parse/": [response_schema_conformance],
-}
 CONFIG = schemathesis.Config.from_dict(
     {
         "seed": 20260501,
@@ -129,21 +122,49 @@ def flatmap_path_parameters(context, path_parameters: dict) -> st.SearchStrategy
     return st.one_of(st.just(path_parameters), st.fixed_dictionaries({**path_parameters, **real}))
 
 
-def _checks(case) -> list:
-    waived = KNOWN_MISMATCHES.get(case.operation.label, [])
-    return [check for check in CHECKS if check not in waived]
-
-
 @schema.parametrize()
 @SHARED_DATABASE
 def test_it_conforms_to_its_schema_anonymously(case, world):
-    case.call_and_validate(checks=_checks(case))
+    case.call_and_validate(checks=CHECKS)
 
 
 @schema.parametrize()
 @SHARED_DATABASE
 def test_it_conforms_to_its_schema_as_staff(case, world):
-    case.call_and_validate(headers={"Authorization": f"Bearer {world.tokens['staff']}"}, checks=_checks(case))
+    case.call_and_validate(headers={"Authorization": f"Bearer {world.tokens['staff']}"}, checks=CHECKS)
+
+
+# Answers that fuzzing with these rates and tokens never provokes, provoked on purpose.
+
+
+def test_a_throttled_answer_conforms(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "1/min"},
+    }
+    case = schema["/api/v1/stats/summary/"]["GET"].Case()
+    assert case.call().status_code == 200
+    refused = case.call()
+    assert refused.status_code == 429 and int(refused.headers["retry-after"][0]) >= 1
+    case.validate_response(refused, checks=CHECKS)
+
+
+def test_a_refused_token_conforms():
+    case = schema["/api/v1/incidents/"]["GET"].Case(headers={"Authorization": "Bearer ow_unknown_token"})
+    refused = case.call()
+    assert refused.status_code == 401
+    case.validate_response(refused, checks=CHECKS)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"content": "User: a", "format": "klingon"}, {"content": ["User: a"]}, ["User: a"], {"content": "no labels"}],
+)
+def test_every_refusal_of_the_dry_run_conforms(body):
+    case = schema["/api/v1/transcripts/parse/"]["POST"].Case(body=body, media_type="application/json")
+    refused = case.call()
+    assert refused.status_code == 400
+    case.validate_response(refused, checks=CHECKS)
 
 
 # A valid body for the operations that create what later steps use: generated bodies are almost
@@ -193,7 +214,7 @@ def test_it_conforms_in_stateful_sequences(world):
             return {"headers": {"Authorization": f"Bearer {token}"}}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
-            case.validate_response(response, checks=_checks(case), transport_kwargs=kwargs)
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
 
     StaffSequences.run(settings=STATEFUL)
     assert calls["made"] >= STATEFUL.max_examples

@@ -61,12 +61,20 @@ def test_it_gives_the_series_behind_each_chart(client):
     assert [p["month"] for p in plain["series"]] == sorted(months)
 
 
-def test_it_names_the_bad_parameter(client):
+def test_it_names_every_bad_parameter_like_the_rest_of_the_api(client):
     response = client.get("/api/v1/stats/timeseries/", {"interval": "week", "group_by": "mood", "from": "2026-13"})
     assert response.status_code == 400
-    errors = response.json()["errors"]
-    assert set(errors) == {"interval", "group_by", "from"}
-    assert client.get("/api/v1/stats/summary/", {"environment": "moon"}).status_code == 400
+    assert response.json() == {
+        "from": ["“2026-13” is not a month: write it as YYYY-MM, e.g. 2026-03."],
+        "interval": ["Only interval=month is offered."],
+        "group_by": [
+            "Choose one of: override_type, severity_band, environment, context, intake_channel, reporter_type, "
+            "vendor, ai_system."
+        ],
+    }
+    summary = client.get("/api/v1/stats/summary/", {"environment": "moon"})
+    assert summary.status_code == 400
+    assert summary.json() == {"environment": ["Select a valid choice. moon is not one of the available choices."]}
 
 
 def test_it_never_counts_unpublished_incidents(client, make_incident):

@@ -50,21 +50,49 @@ def test_it_says_which_format_it_tried(client):
     assert response.json()["format"] == "plain-text"
 
 
+# A wrong request answers in the shape of a transcript error, its `field` naming the request field.
+def request_error(*, field: str | None, detail: str) -> dict:
+    return {"detail": detail, "format": None, "line": None, "turn": None, "field": field}
+
+
 def test_it_refuses_an_unknown_format_name(client):
     response = client.post(URL, {"content": "User: a", "format": "klingon"}, content_type="application/json")
     assert response.status_code == 400
-    assert "format" in response.json()
+    assert response.json() == request_error(field="format", detail="field 'format': \"klingon\" is not a valid choice.")
 
 
 def test_it_refuses_both_or_neither(client):
-    assert client.post(URL, {}, content_type="application/json").status_code == 400
+    neither = client.post(URL, {}, content_type="application/json")
+    assert neither.status_code == 400
+    expected = request_error(
+        field=None, detail="Send the transcript as either `content` or `file`, not both or neither."
+    )
+    assert neither.json() == expected
     upload = SimpleUploadedFile("t.txt", b"User: a")
-    assert client.post(URL, {"file": upload, "content": "User: a"}).status_code == 400
+    both = client.post(URL, {"file": upload, "content": "User: a"})
+    assert both.status_code == 400 and both.json() == expected
+
+
+def test_it_names_the_first_wrong_field_and_says_what_is_wrong_with_each(client):
+    response = client.post(URL, {"content": ["User: a"], "sample": {}}, content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "content"
+    assert body["detail"] == "field 'content': Not a valid string. field 'sample': Not a valid string."
 
 
 def test_it_refuses_malformed_json_bodies(client):
     response = client.post(URL, "{not json", content_type="application/json")
     assert response.status_code == 400
+    body = response.json()
+    assert body["detail"].startswith("JSON parse error")
+    assert body == request_error(field=None, detail=body["detail"])
+
+
+def test_it_refuses_a_body_that_is_not_an_object(client):
+    response = client.post(URL, ["User: a"], content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == request_error(field=None, detail="Invalid data. Expected a dictionary, but got list.")
 
 
 def test_it_refuses_oversized_input_before_parsing(client, settings):

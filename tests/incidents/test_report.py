@@ -1,3 +1,5 @@
+import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -74,6 +76,20 @@ def test_it_keeps_an_uploaded_file_unchanged(client):
     assert transcript.raw.read() == raw
     assert transcript.original_filename == "chat.txt"
     assert transcript.turns[1]["content"] == "deleted it"
+
+
+def test_it_stores_an_upload_kept_on_disk_byte_for_byte_with_its_digest(client, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes to a temporary file, as large ones do
+    raw = b"".join(
+        json.dumps({"role": role, "content": f"{role} line {number} \u00e9"}).encode() + b"\r\n"
+        for number in range(2000)
+        for role in ("user", "assistant")
+    )
+    client.post("/report/", {**REQUIRED, "transcript_file": SimpleUploadedFile("chat.jsonl", raw)})
+    transcript = Transcript.objects.get()
+    assert transcript.raw.read() == raw
+    assert (transcript.sha256, transcript.size) == (hashlib.sha256(raw).hexdigest(), len(raw))
+    assert (transcript.format, len(transcript.turns)) == ("jsonl-messages", 4000)
 
 
 def test_it_stores_the_reporter_rating_and_contact(client):

@@ -188,6 +188,24 @@ def test_it_pages_with_a_keyset_cursor_both_ways(staff, make_incident, monkeypat
     assert first.context["previous_url"] is None
 
 
+def test_it_walks_the_most_severe_first_order_with_unrated_incidents_last(staff, make_incident, monkeypatch):
+    monkeypatch.setattr(triage, "PAGE_SIZE", 2)
+    now = timezone.now()
+    for n in range(7):
+        # Equal scores and several unrated incidents, so pages break inside runs of equal ranks.
+        make_incident(created=now - timedelta(hours=n), triager_severity_vector=[HIGH, "", LOW, ""][n % 4])
+    rows = Incident.objects.all()
+    ranked = sorted(rows, key=lambda i: (-(i.severity_score if i.severity_score is not None else -1), i.created, i.pk))
+    seen, url, params = [], "/triage/", {"sort": "severity"}
+    while url:
+        response = staff.get(url, params)
+        seen += [i.public_id for i in response.context["incidents"]]
+        next_url = response.context["next_url"]
+        url, params = (f"/triage/{next_url}" if next_url else None), None
+    assert seen == [i.public_id for i in ranked]
+    assert [i.severity_score for i in ranked][-3:] == [None, None, None]
+
+
 def test_it_answers_a_forged_or_foreign_cursor_with_400(staff, make_incident, monkeypatch):
     monkeypatch.setattr(triage, "PAGE_SIZE", 1)
     make_incident(), make_incident()

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from incidents import transcripts
-from incidents.transcripts import Source, TranscriptError, iter_jsonl
+from incidents.transcripts import Source, TranscriptError
 from tests.incidents.transcripts.examples import check_contract
 from tests.incidents.transcripts.strategies import JSON
 
@@ -19,14 +19,11 @@ FORMATS = transcripts.formats()
 
 def test_it_numbers_json_lines_by_newline_only():
     text = '{"a": "x\u2028y"}\r\n\n  \n{"b": 2}'
-    assert list(iter_jsonl(text)) == [(1, {"a": "x\u2028y"}), (4, {"b": 2})]
-    source = Source(text.encode())
-    assert source.jsonl_lines == [(1, {"a": "x\u2028y"}), (4, {"b": 2})]
-    assert source.jsonl == [{"a": "x\u2028y"}, {"b": 2}]
+    assert list(Source(text.encode()).records()) == [(1, {"a": "x\u2028y"}), (4, {"b": 2})]
 
 
 def test_it_names_the_bad_line_and_reads_no_further_than_needed():
-    lines = iter_jsonl('{"a": 1}\n{oops}\n', "claude-code")
+    lines = Source(b'{"a": 1}\n{oops}\n').records("claude-code")
     assert next(lines) == (1, {"a": 1})
     with pytest.raises(TranscriptError) as caught:
         next(lines)
