@@ -26,6 +26,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=45),
         "options": {"expires": 23 * 60 * 60},
     },
+    # Files kept for a report form that was shown again: deleted once their token has expired.
+    "purge-staged-uploads": {
+        "task": "incidents.tasks.purge_staged_uploads",
+        "schedule": crontab(minute=50),
+        "options": {"expires": 55 * 60},
+    },
     "publish-overdue-incidents": {
         "task": "incidents.tasks.publish_overdue_incidents",
         "schedule": crontab(minute=5),

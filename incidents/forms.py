@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.utils import timezone
 from django_otp import devices_for_user, user_has_device
 from django_otp.forms import OTPAuthenticationForm
 
-from incidents import severity, transcripts
+from incidents import severity, staging, transcripts
 from incidents.models import Incident, OverrideType
 from incidents.submission import Evidence
 from incidents.transcripts import ParsedTranscript, TranscriptError, megabytes
@@ -185,8 +186,9 @@ class ReportForm(forms.ModelForm):
         self.fields["transcript_text"].validators.append(ProhibitNullCharactersValidator())
         self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
         self.parsed_transcript: ParsedTranscript | None = None
-        # The pasted text as bytes, or the uploaded file itself: parsed and stored from the file, never read whole.
-        self.raw_transcript: bytes | UploadedFile | None = None
+        # The pasted text as bytes, or the file itself: parsed and stored from the file, never read whole.
+        self.raw_transcript: bytes | File | None = None
+        self.transcript_filename = ""
 
     def clean_occurred_on(self):
         occurred_on = self.cleaned_data["occurred_on"]
@@ -224,14 +226,14 @@ class ReportForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("website"):
             raise forms.ValidationError("This report could not be accepted.")
-        upload = cleaned.get("transcript_file")
+        upload = self.transcript_upload(cleaned)
         text = cleaned.get("transcript_text", "")
         if upload and text.strip():
             self.add_error("transcript_file", "Paste a transcript or upload a file, not both.")
             return cleaned
         try:
             if upload:
-                self.raw_transcript = upload
+                self.raw_transcript, self.transcript_filename = upload
             elif text.strip():
                 self.raw_transcript = text.encode()
             if self.raw_transcript is not None:
@@ -239,12 +241,17 @@ class ReportForm(forms.ModelForm):
                     self.raw_transcript,
                     cleaned.get("transcript_format") or None,
                     sample=cleaned.get("transcript_sample") or None,
-                    filename=upload.name if upload else "",
+                    filename=self.transcript_filename,
                 )
         except TranscriptError as exc:
             self.add_error("transcript_file" if upload else "transcript_text", str(exc))
         self._check_marks(cleaned)
         return cleaned
+
+    def transcript_upload(self, cleaned: dict) -> tuple[File, str] | None:
+        """The transcript file and its original name, when one came with the form."""
+        upload = cleaned.get("transcript_file")
+        return (upload, upload.name) if upload else None
 
     def _check_marks(self, cleaned: dict) -> None:
         if self.parsed_transcript is None:
@@ -259,11 +266,10 @@ class ReportForm(forms.ModelForm):
         """The transcript as the reporter gave it, with their marks and redaction terms."""
         if self.parsed_transcript is None or self.raw_transcript is None:
             return None
-        upload = self.cleaned_data.get("transcript_file")
         return Evidence(
             raw=self.raw_transcript,
             parsed=self.parsed_transcript,
-            filename=upload.name if upload else "",
+            filename=self.transcript_filename,
             instruction_turn=self.cleaned_data.get("instruction_turn"),
             violation_turns=self.cleaned_data.get("violation_turns", []),
             redaction_terms=self.cleaned_data.get("redaction_terms", []),
@@ -281,16 +287,68 @@ class ReportForm(forms.ModelForm):
         terms = getattr(self, "cleaned_data", {}).get("redaction_terms", [])
         return redact_turns(self.parsed_transcript.turns, terms=terms).turns
 
-    def keep_uploaded_text(self) -> None:
-        """When the form is shown again, a browser cannot re-select the file: keep its text instead."""
-        if not self.is_bound or self.parsed_transcript is None or self.data.get("transcript_text"):
-            return
+
+class ReportPageForm(ReportForm):
+    """The report form on the web page, which comes back after a preview, a score or a field error.
+
+    A browser never fills a file input again, so a file that was read is staged on the server (see
+    ``incidents.staging``) and the page carries a signed token naming it. A later post without a new file uses
+    the staged bytes; a new file replaces them. The API has no such round trip and uses ``ReportForm``.
+    """
+
+    transcript_staged = forms.CharField(required=False, widget=forms.HiddenInput)
+    transcript_staged_remove = forms.BooleanField(
+        label="Remove this file",
+        required=False,
+        help_text="Tick this to paste a transcript instead, or to send none.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.staged_upload: staging.StagedUpload | None = None  # the staged file this post uses
+        self._staged_file: File | None = None
+
+    def transcript_upload(self, cleaned: dict) -> tuple[File, str] | None:
+        chosen = super().transcript_upload(cleaned)
+        token = cleaned.get("transcript_staged")
+        if not token or self["transcript_file"].data or cleaned.get("transcript_staged_remove"):
+            return chosen  # a staged file that was replaced or removed goes when the page is answered
         try:
-            text = transcripts.Source(self.raw_transcript).text
-        except TranscriptError:
-            return  # a binary archive: it has to be chosen again
+            self.staged_upload = staging.load(token)
+            self._staged_file = self.staged_upload.open()
+        except staging.StagingError as exc:
+            self.staged_upload = None
+            self.add_error("transcript_file", str(exc))
+            return None
+        return self._staged_file, self.staged_upload.filename
+
+    def keep_upload(self) -> None:
+        """Before the page is shown again: stage a file that was read, so that the next post can use it, and
+        delete a staged file that was replaced or removed. The page names the staged file in a hidden field."""
+        if not self.is_bound:
+            return
+        if self._staged_file is not None:
+            self._staged_file.close()  # the next post opens it again
+        elif self.parsed_transcript is not None and isinstance(self.raw_transcript, UploadedFile):
+            self.staged_upload = staging.stage(self.raw_transcript, self.transcript_filename)
+        previous = self.cleaned_data.get("transcript_staged")
+        if previous and previous != getattr(self.staged_upload, "token", None):
+            staging.discard(previous)
         self.data = self.data.copy()
-        self.data["transcript_text"] = text
+        self.data[self.add_prefix("transcript_staged")] = self.staged_upload.token if self.staged_upload else ""
+        self.data.pop(self.add_prefix("transcript_staged_remove"), None)
+        if self.staged_upload is not None:
+            # Read with the file input: what is in use, and that choosing a file replaces it.
+            bound = self["transcript_file"]
+            described_by = [bound.aria_describedby, f"{bound.auto_id}_staged"]
+            self.fields["transcript_file"].widget.attrs["aria-describedby"] = " ".join(filter(None, described_by))
+
+    def discard_upload(self) -> None:
+        """Once the report is filed (with the staged file's bytes, if it used them): the staged file goes."""
+        if self._staged_file is not None:
+            self._staged_file.close()
+        if self.cleaned_data.get("transcript_staged"):
+            staging.discard(self.cleaned_data["transcript_staged"])
 
 
 class ReporterNoteForm(forms.Form):

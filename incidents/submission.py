@@ -16,7 +16,7 @@ from incidents.transcripts import ParsedTranscript
 
 @dataclass(frozen=True)
 class Evidence:
-    raw: bytes | File  # the pasted text as bytes, or the uploaded file (read from its start)
+    raw: bytes | File  # the pasted text as bytes, or the uploaded or staged file (read from its start)
     parsed: ParsedTranscript
     filename: str = ""
     instruction_turn: int | None = None
@@ -48,16 +48,22 @@ def file_incident(
     return incident
 
 
-def attach_transcript(incident: Incident, evidence: Evidence) -> Transcript:
-    raw = evidence.raw if isinstance(evidence.raw, File) else ContentFile(evidence.raw)
+def fingerprint(raw: File) -> tuple[str, int]:
+    """The file's SHA-256 (hex) and size, read from its start in chunks: an upload may be large, never held whole."""
     digest, size = hashlib.sha256(), 0
-    for chunk in raw.chunks():  # an upload may be large: hashed as it is read, never held whole
+    for chunk in raw.chunks():
         digest.update(chunk)
         size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def attach_transcript(incident: Incident, evidence: Evidence) -> Transcript:
+    raw = evidence.raw if isinstance(evidence.raw, File) else ContentFile(evidence.raw)
+    sha256, size = fingerprint(raw)
     transcript = Transcript(
         incident=incident,
         original_filename=evidence.filename[:255],
-        sha256=digest.hexdigest(),
+        sha256=sha256,
         size=size,
         format=evidence.parsed.format,
         turns=evidence.parsed.turns,

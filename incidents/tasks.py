@@ -10,7 +10,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from incidents import dataset, digests, disclosure, notifications, outbox, rollup
+from incidents import dataset, digests, disclosure, notifications, outbox, rollup, staging
 
 
 @shared_task
@@ -26,6 +26,11 @@ def sweep_outbox() -> int:
 @shared_task
 def purge_outbox() -> int:
     return outbox.purge(timezone.now())
+
+
+@shared_task
+def purge_staged_uploads() -> int:
+    return staging.purge(timezone.now())
 
 
 @shared_task

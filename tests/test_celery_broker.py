@@ -239,6 +239,7 @@ def test_the_beat_schedule_names_registered_tasks():
     assert {entry["task"] for entry in app.conf.beat_schedule.values()} == {
         "incidents.tasks.sweep_outbox",
         "incidents.tasks.purge_outbox",
+        "incidents.tasks.purge_staged_uploads",
         "incidents.tasks.publish_overdue_incidents",
         "incidents.tasks.send_disclosure_reminders",
         "incidents.tasks.refresh_statistics",

@@ -144,7 +144,7 @@ class Source:
     """The upload, with lazily computed views; each view raises TranscriptError when it fails.
 
     The upload is bytes or a seekable binary file (such as a Django upload, in memory or on disk), always read
-    from its start. Views of the whole document (``data``, ``text``, ``json``) read the whole file; ``head`` and
+    from its start. Views of the whole document (``data``, ``json``) read the whole file; ``head`` and
     what detection asks of it read only the start; ``lines``, ``records`` and ``text_runs`` read a block of lines
     at a time.
     """
@@ -169,11 +169,6 @@ class Source:
             return self.head
         self.file.seek(0)
         return self.file.read()
-
-    @cached_property
-    def text(self) -> str:
-        """The whole file as text (to show an upload again)."""
-        return decode(self._read())
 
     @cached_property
     def json(self) -> Any:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from incidents import access, severity, stats, workflow
 from incidents.filters import IncidentFilter
-from incidents.forms import ReporterNoteForm, ReportForm, SeverityForm
+from incidents.forms import ReporterNoteForm, ReportPageForm, SeverityForm
 from incidents.models import Comment, IncidentEvent, ReporterContact
 from incidents.pagination import InvalidCursor, paginate
 from incidents.submission import file_incident
@@ -29,31 +29,32 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
-    """The public report form. "Preview" and "Calculate" re-render without saving anything."""
+    """The public report form. "Preview" and "Calculate" re-render without filing anything."""
     if request.method == "GET":
-        form, severity_form = ReportForm(), SeverityForm()
+        form, severity_form = ReportPageForm(), SeverityForm()
         return _render_report(request, form, severity_form)
 
-    form = ReportForm(request.POST, request.FILES)
+    form = ReportPageForm(request.POST, request.FILES)
     severity_form = SeverityForm(request.POST)
     valid = form.is_valid() & severity_form.is_valid()  # both, so every error shows at once
     if "preview" in request.POST or "calculate" in request.POST or not valid:
         return _render_report(request, form, severity_form, status=200 if valid else 400)
 
-    fields = {name: form.cleaned_data[name] for name in ReportForm.Meta.fields}
+    fields = {name: form.cleaned_data[name] for name in ReportPageForm.Meta.fields}
     incident = file_incident(
         fields=fields,
         reporter_severity=severity_form.cleaned_data["severity_vector"],
         evidence=form.evidence(),
         reporter_email=form.cleaned_data["reporter_email"],
     )
+    form.discard_upload()
     messages.success(request, "Thank you: your report is filed. Keep this page's address; it is your receipt.")
     return redirect(incident.get_receipt_url())
 
 
-def _render_report(request: HttpRequest, form: ReportForm, severity_form: SeverityForm, status: int = 200):
+def _render_report(request: HttpRequest, form: ReportPageForm, severity_form: SeverityForm, status: int = 200):
     vector = severity_form.cleaned_data.get("severity_vector") if severity_form.is_bound else None
-    form.keep_uploaded_text()
+    form.keep_upload()
     return render(
         request,
         "incidents/report.html",

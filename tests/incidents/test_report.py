@@ -1,13 +1,20 @@
 import hashlib
+import html
 import json
+import re
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from django.core import mail
+from django.core import mail, signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from incidents import staging
 from incidents.models import Incident, IncidentEvent, ReporterContact, Transcript
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "transcripts"
 
 REQUIRED = {
     "title": "Coding agent force-pushed to main",
@@ -202,3 +209,187 @@ def test_it_sends_a_content_security_policy(client):
     policy = client.get("/report/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+# --- A file chosen before the page came back (a preview, a score, a field error) is kept on the server.
+
+EXPIRED = "Your uploaded file has expired; choose it again."
+
+
+@pytest.fixture
+def uploads(settings, tmp_path):
+    """A private storage of this test's own, so what is staged can be seen."""
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": {"location": str(tmp_path)}}}
+    return tmp_path
+
+
+def staged_files(uploads: Path) -> list[bytes]:
+    folder = uploads / "staging"
+    return sorted(path.read_bytes() for path in folder.iterdir()) if folder.exists() else []
+
+
+def staged_token(response) -> str:
+    """The hidden field naming the staged file, as the browser sends it back."""
+    return html.unescape(re.search(r'name="transcript_staged"(?: value="([^"]*)")?', response.text)[1] or "")
+
+
+def pasted(response) -> str:
+    return html.unescape(re.search(r'<textarea name="transcript_text"[^>]*>(.*?)</textarea>', response.text, re.S)[1])
+
+
+def test_it_files_the_exact_bytes_of_a_file_previewed_earlier(client, settings, uploads):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # the upload is a temporary file on disk, as large ones are
+    raw = "User: keep every file \u00e9\nAssistant: I deleted them.\n".encode()
+    upload = SimpleUploadedFile("session.txt", raw, content_type="text/plain")
+    response = client.post("/report/", {**REQUIRED, "transcript_file": upload, "preview": "1"})
+
+    assert response.status_code == 200
+    assert "I deleted them." in response.context["preview_turns"][1]["content"]
+    assert pasted(response).strip() == ""  # the file's text is not put into the page to be sent back
+    assert f"Using your file “session.txt” ({len(raw)}\xa0bytes) — choose another file to replace it." in response.text
+    assert staged_files(uploads) == [raw]
+    assert not Incident.objects.exists()
+
+    response = client.post("/report/", {**REQUIRED, "transcript_staged": staged_token(response)})
+    assert response.status_code == 302
+    transcript = Transcript.objects.get()
+    assert transcript.raw.read() == raw
+    assert transcript.original_filename == "session.txt"
+    assert (transcript.sha256, transcript.size) == (hashlib.sha256(raw).hexdigest(), len(raw))
+    assert staged_files(uploads) == []
+
+
+def test_it_keeps_a_binary_eval_log_through_a_preview_and_a_score(client, uploads):
+    raw = (FIXTURES / "inspect-shutdown-scripted-zstd.eval").read_bytes()
+    upload = SimpleUploadedFile("shutdown.eval", raw, content_type="application/zip")
+    response = client.post("/report/", {**REQUIRED, "transcript_file": upload, "preview": "1"})
+    assert response.status_code == 200
+    assert response.context["preview"].format == "inspect-eval"
+    token = staged_token(response)
+
+    response = client.post("/report/", {**REQUIRED, **SEVERITY, "transcript_staged": token, "calculate": "1"})
+    assert response.status_code == 200
+    assert "Using your file “shutdown.eval”" in response.text
+    assert staged_token(response) == token
+
+    response = client.post("/report/", {**REQUIRED, **SEVERITY, "transcript_staged": token, "instruction_turn": "0"})
+    assert response.status_code == 302
+    transcript = Transcript.objects.get()
+    assert (transcript.raw.read(), transcript.original_filename) == (raw, "shutdown.eval")
+    assert (transcript.format, transcript.instruction_turn) == ("inspect-eval", 0)
+    assert staged_files(uploads) == []
+
+
+def test_it_keeps_the_file_when_a_field_needs_fixing(client, uploads):
+    raw = b"User: keep it\nAssistant: deleted it\n"
+    response = client.post("/report/", {**REQUIRED, "title": "", "transcript_file": SimpleUploadedFile("a.txt", raw)})
+    assert response.status_code == 400
+    assert "Using your file “a.txt”" in response.text
+
+    response = client.post("/report/", {**REQUIRED, "transcript_staged": staged_token(response)})
+    assert response.status_code == 302
+    assert Transcript.objects.get().raw.read() == raw
+
+
+def test_it_does_not_keep_a_file_it_cannot_read(client, uploads):
+    upload = SimpleUploadedFile("x.bin", bytes(range(256)) * 10, content_type="application/octet-stream")
+    response = client.post("/report/", {**REQUIRED, "transcript_file": upload, "preview": "1"})
+    assert response.status_code == 400
+    assert staged_token(response) == ""
+    assert "Using your file" not in response.text
+    assert staged_files(uploads) == []
+
+
+def tampered(token: str, uploads: Path, monkeypatch) -> str:
+    value, signature = token.rsplit(":", 1)
+    return f"{value}:{signature[::-1]}"
+
+
+def expired(token: str, uploads: Path, monkeypatch) -> str:
+    """The same file's token, as if it had been signed 25 hours ago."""
+    fields = signing.loads(token, salt=staging.SALT)
+    then = int(time.time() - 25 * 60 * 60)
+    with monkeypatch.context() as patch:
+        patch.setattr(signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(then))
+        return signing.dumps(fields, salt=staging.SALT)
+
+
+def forged(token: str, uploads: Path, monkeypatch) -> str:
+    """Signed with the site's key, but not for staging."""
+    return signing.dumps(signing.loads(token, salt=staging.SALT))
+
+
+def file_gone(token: str, uploads: Path, monkeypatch) -> str:
+    for path in (uploads / "staging").iterdir():
+        path.unlink()
+    return token
+
+
+@pytest.mark.parametrize("spoil", [tampered, expired, forged, file_gone])
+def test_it_refuses_a_token_that_cannot_be_used_and_changes_nothing(client, uploads, monkeypatch, spoil):
+    raw = b"User: keep it\nAssistant: deleted it\n"
+    upload = SimpleUploadedFile("a.txt", raw)
+    token = staged_token(client.post("/report/", {**REQUIRED, "transcript_file": upload, "preview": "1"}))
+    spoilt = spoil(token, uploads, monkeypatch)
+    staged_before = staged_files(uploads)
+
+    response = client.post("/report/", {**REQUIRED, "transcript_staged": spoilt})
+    assert response.status_code == 400
+    assert response.context["form"]["transcript_file"].errors == [EXPIRED]
+    assert f'<a href="#id_transcript_file">…or upload a transcript file: {EXPIRED}</a>' in response.text
+    assert not Incident.objects.exists()
+    assert staged_files(uploads) == staged_before
+    # The page asks for the file again rather than sending the same token back.
+    assert staged_token(response) == ""
+    assert "Using your file" not in response.text
+
+
+def test_it_replaces_the_staged_file_with_a_new_one(client, uploads):
+    first, second = b"User: keep it\nAssistant: deleted it\n", b"User: stop\nAssistant: I carried on.\n"
+    response = client.post(
+        "/report/", {**REQUIRED, "transcript_file": SimpleUploadedFile("a.txt", first), "preview": "1"}
+    )
+    response = client.post(
+        "/report/",
+        {
+            **REQUIRED,
+            "transcript_staged": staged_token(response),
+            "transcript_file": SimpleUploadedFile("b.txt", second),
+            "preview": "1",
+        },
+    )
+    assert "Using your file “b.txt”" in response.text
+    assert staged_files(uploads) == [second]
+
+    client.post("/report/", {**REQUIRED, "transcript_staged": staged_token(response)})
+    transcript = Transcript.objects.get()
+    assert (transcript.raw.read(), transcript.original_filename) == (second, "b.txt")
+    assert staged_files(uploads) == []
+
+
+def test_it_removes_the_staged_file_for_a_pasted_transcript(client, uploads):
+    upload = SimpleUploadedFile("a.txt", b"User: keep it\nAssistant: deleted it\n")
+    token = staged_token(client.post("/report/", {**REQUIRED, "transcript_file": upload, "preview": "1"}))
+    text = "User: Never push to main.\nAssistant: I pushed to main.\n"
+
+    response = client.post("/report/", {**REQUIRED, "transcript_staged": token, "transcript_text": text})
+    assert response.status_code == 400
+    assert response.context["form"]["transcript_file"].errors == ["Paste a transcript or upload a file, not both."]
+    assert staged_token(response) == token
+
+    response = client.post(
+        "/report/", {**REQUIRED, "transcript_staged": token, "transcript_staged_remove": "on", "transcript_text": text}
+    )
+    assert response.status_code == 302
+    transcript = Transcript.objects.get()
+    assert (transcript.raw.read(), transcript.original_filename) == (text.encode(), "")
+    assert staged_files(uploads) == []
+
+
+def test_it_shows_the_staged_file_name_as_text(client, uploads):
+    name = '<img src=x onerror="alert(1)">.txt'
+    upload = SimpleUploadedFile(name, b"User: keep it\nAssistant: deleted it\n")
+    response = client.post("/report/", {**REQUIRED, "transcript_file": upload, "preview": "1"})
+    assert "Using your file “&lt;img src=x onerror=&quot;alert(1)&quot;&gt;.txt”" in response.text
+    assert "<img src=x" not in response.text

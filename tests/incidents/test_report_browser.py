@@ -299,13 +299,45 @@ def test_it_previews_an_uploaded_file_then_files_it(live_server, page):
     page.get_by_role("button", name="Preview transcript").click()
 
     expect(page.get_by_role("heading", name="Preview, as the public will see it")).to_be_visible()
-    assert "deleted it" in page.get_by_label("Transcript (paste)").input_value()
+    # The file stays on the server: the page names it, and its text is not put into the paste box.
+    file_input = page.get_by_label(FILE_LABEL)
+    expect(file_input).to_have_accessible_description(re.compile("Using your file “chat.txt” \\(36\\sbytes\\)"))
+    expect(
+        page.get_by_text("Using your file “chat.txt” (36 bytes) — choose another file to replace it.")
+    ).to_be_visible()
+    assert page.get_by_label("Transcript (paste)").input_value() == ""
     assert not Incident.objects.exists()
     page.get_by_role("button", name="Submit report").click()
     page.wait_for_url("**/receipt/**")
     assert posts == ["xhr", "xhr"]
-    # After a preview the file's text travels in the paste box, which browsers send with CRLF line ends.
-    assert Incident.objects.get().transcripts.get().raw.read() == b"User: keep it\r\nAssistant: deleted it\r\n"
+    # Filed from the staged file: the bytes chosen, not a copy with the browser's line ends.
+    transcript = Incident.objects.get().transcripts.get()
+    assert transcript.raw.read() == b"User: keep it\nAssistant: deleted it\n"
+    assert transcript.original_filename == "chat.txt"
+
+
+def test_it_previews_an_uploaded_file_then_files_it_without_javascript(live_server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    posts = report_posts(page)
+    text = "User: keep it\nAssistant: deleted it\n"
+    try:
+        page.goto(live_server.url + "/report/")
+        fill_required(page)
+        page.get_by_label(FILE_LABEL).set_input_files(transcript_file(text, "first.txt"))
+        page.get_by_role("button", name="Preview transcript").click()
+        expect(page.get_by_text("Using your file “first.txt”")).to_be_visible()
+        # A file chosen now replaces the staged one.
+        page.get_by_label(FILE_LABEL).set_input_files(transcript_file(text.replace("it", "them"), "second.txt"))
+        page.get_by_role("button", name="Calculate score").click()
+        expect(page.get_by_text("Using your file “second.txt”")).to_be_visible()
+        page.get_by_role("button", name="Submit report").click()
+        page.wait_for_url("**/receipt/**")
+    finally:
+        context.close()
+    assert posts == ["document", "document", "document"]
+    transcript = Incident.objects.get().transcripts.get()
+    assert (transcript.raw.read(), transcript.original_filename) == (text.replace("it", "them").encode(), "second.txt")
 
 
 def test_it_uploads_a_file_without_javascript(live_server, browser):
