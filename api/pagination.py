@@ -15,11 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
@@ -65,7 +66,10 @@ class IncidentCursorPagination(BasePagination):
     page_size = 25
     max_page_size = 100
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list[Model]:
+    def paginate_queryset(
+        self, queryset: QuerySet, request: Request, view=None, *, columns: Sequence[str]
+    ) -> list[dict]:
+        """The page's rows as dicts of ``columns`` (``.values()`` lookups), with ``pk`` and the sort field."""
         self.request = request
         self.ordering = self._ordering(request)
         size = self._page_size(request)
@@ -74,7 +78,8 @@ class IncidentCursorPagination(BasePagination):
         descending = self.ordering.startswith("-")
         if cursor is not None and cursor.backwards:
             descending = not descending
-        rows = self._read(queryset, self._ranges(cursor, descending), descending, size + 1)
+        columns = list(dict.fromkeys(("pk", self.key.field, *columns)))
+        rows = self._read(queryset, columns, self._ranges(cursor, descending), descending, size + 1)
         more = len(rows) > size
         rows = rows[:size]
         if cursor is not None and cursor.backwards:
@@ -193,28 +198,33 @@ class IncidentCursorPagination(BasePagination):
         )
         return [present, Q(**{f"{name}__isnull": True})] if self.key.nullable and not descending else [present]
 
-    def _read(self, queryset: QuerySet, ranges: list[Q], descending: bool, limit: int) -> list[Model]:
-        """The page in two steps, as the triage queue reads its pages: the ids, then those rows.
+    def _read(
+        self, queryset: QuerySet, columns: list[str], ranges: list[Q], descending: bool, limit: int
+    ) -> list[dict]:
+        """The page in one statement per range: the ids in a subquery, then those rows.
 
         The ids come from an index alone (its sort columns, and the status and vendor a caller's
         visibility tests, are in it), so skipping rows the caller may not see costs no table reads;
-        only the page's own rows are then read with their columns and joins. A second range is read
-        only by the page that crosses from one block to the other.
+        only the page's own rows are then read with their columns and joins. The subquery holds
+        every condition (visibility, filters, position), so the outer query repeats none: it
+        fetches rows by primary key. A second range is read only by the page that crosses from one
+        block to the other.
         """
-        keys = queryset.order_by(*self._order_by(descending)).values_list("pk", flat=True)
-        ids: list[int] = []
+        order = self._order_by(descending)
+        keys = queryset.order_by(*order).values_list("pk", flat=True)
+        by_pk = queryset.model._default_manager.order_by(*order).values(*columns)
+        rows: list[dict] = []
         for condition in ranges:
-            ids.extend(keys.filter(condition)[: limit - len(ids)])
-            if len(ids) == limit:
+            rows.extend(by_pk.filter(pk__in=keys.filter(condition)[: limit - len(rows)]))
+            if len(rows) == limit:
                 break
-        by_id = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()} if ids else {}
-        return [by_id[pk] for pk in ids if pk in by_id]
+        return rows
 
-    def _link(self, row: Model, *, backwards: bool) -> str:
-        value = getattr(row, self.key.field)
+    def _link(self, row: dict, *, backwards: bool) -> str:
+        value = row[self.key.field]
         if isinstance(value, (date, Decimal)):
             value = value.isoformat() if isinstance(value, date) else str(value)
-        data = {"o": self.ordering, "v": value, "pk": row.pk, "b": backwards}
+        data = {"o": self.ordering, "v": value, "pk": row["pk"], "b": backwards}
         encoded = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).rstrip(b"=").decode()
         url = self.request.build_absolute_uri()
         return replace_query_param(url, self.cursor_query_param, encoded)

@@ -1,22 +1,26 @@
 """API representations. Reporter identity appears only in the staff block, which only staff get.
 
-Incident reads are plain attribute reads in ``to_representation`` (lists are hot; ModelSerializer's
-per-field machinery costs more than the query); the declared fields describe the same shape for
-the OpenAPI schema. Submissions are validated by the report form itself, so the web and the API
-accept exactly the same reports.
+Incident reads are plain attribute reads in ``to_representation`` (ModelSerializer's per-field
+machinery costs more than the query); the declared fields describe the same shape for the OpenAPI
+schema. The list, the hot path, builds the same items from ``.values()`` rows (``list_items``).
+Submissions are validated by the report form itself, so the web and the API accept exactly the
+same reports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from incidents import severity as severity_module
 from incidents.forms import ReportForm, SeverityForm, TurnIndexesField
@@ -167,13 +171,9 @@ class IncidentListSerializer(serializers.Serializer):
     modified = serializers.DateTimeField(help_text="Last change of any kind; filter on it with modified_since.")
 
     def _url(self, public_id: str) -> str:
-        # One reverse() per page, not per row.
         template = getattr(self, "_url_template", None)
         if template is None:
-            path = reverse("api:incident-detail", args=["PUBLIC-ID"])
-            request = self.context.get("request")
-            template = request.build_absolute_uri(path) if request is not None else path
-            self._url_template = template
+            template = self._url_template = detail_url_template(self.context.get("request"))
         return template.replace("PUBLIC-ID", public_id)
 
     def to_representation(self, incident: Incident) -> dict:
@@ -195,6 +195,72 @@ class IncidentListSerializer(serializers.Serializer):
             "published_at": iso(incident.published_at),
             "modified": iso(incident.modified),
         }
+
+
+# What list_items reads, as .values() lookups (the sort fields among them).
+LIST_COLUMNS = (
+    "public_id",
+    "status",
+    "title",
+    "vendor__slug",
+    "ai_system__slug",
+    "system_name_reported",
+    "system_version_reported",
+    "override_type",
+    "environment",
+    "context",
+    "severity_score",
+    "severity_band",
+    "reporter_severity_vector",
+    "triager_severity_vector",
+    "vendor_severity_vector",
+    "occurred_on",
+    "created",
+    "published_at",
+    "modified",
+)
+
+
+def list_items(rows: Iterable[dict[str, Any]], *, url_template: str) -> list[dict]:
+    """IncidentListSerializer's items, from rows of ``.values(*LIST_COLUMNS)``.
+
+    The list's hot path: no model instances and no serializer machinery. It must write exactly what
+    the serializer writes (tests/api/test_list_items.py compares the two for every kind of caller),
+    so the schema the serializer documents holds.
+    """
+    return [
+        {
+            "public_id": row["public_id"],
+            "url": url_template.replace("PUBLIC-ID", row["public_id"]),
+            "status": row["status"],
+            "title": row["title"],
+            "vendor": row["vendor__slug"],
+            "ai_system": row["ai_system__slug"],
+            "system_name_reported": row["system_name_reported"],
+            "system_version_reported": row["system_version_reported"],
+            "override_type": row["override_type"],
+            "environment": row["environment"],
+            "context": row["context"],
+            "severity": {
+                "score": str(row["severity_score"]) if row["severity_score"] is not None else None,
+                "band": row["severity_band"] or None,
+                "reporter_vector": row["reporter_severity_vector"] or None,
+                "triager_vector": row["triager_severity_vector"] or None,
+                "vendor_vector": row["vendor_severity_vector"] or None,
+            },
+            "occurred_on": iso(row["occurred_on"]),
+            "created": iso(row["created"]),
+            "published_at": iso(row["published_at"]),
+            "modified": iso(row["modified"]),
+        }
+        for row in rows
+    ]
+
+
+def detail_url_template(request: HttpRequest | Request | None) -> str:
+    """An incident's API URL with ``PUBLIC-ID`` in place of its id: one reverse() per response, not per row."""
+    path = reverse("api:incident-detail", args=["PUBLIC-ID"])
+    return request.build_absolute_uri(path) if request is not None else path
 
 
 class TimelineEventSerializer(serializers.Serializer):

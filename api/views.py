@@ -28,6 +28,7 @@ from api.pagination import IncidentCursorPagination
 from api.permissions import IsIncidentVendor, IsStaffCaller, is_staff_caller, is_vendor_of, visible_incidents
 from api.schema import INVALID
 from api.serializers import (
+    LIST_COLUMNS,
     DetailErrorSerializer,
     IncidentDetailSerializer,
     IncidentListSerializer,
@@ -43,7 +44,9 @@ from api.serializers import (
     VendorResponseRequestSerializer,
     VendorResponseResultSerializer,
     VendorResponseSerializer,
+    detail_url_template,
     iso,
+    list_items,
 )
 from api.throttling import AnonymousRateThrottle, AnonymousSubmitThrottle, ClientRateThrottle
 from incidents import transcripts, workflow
@@ -79,32 +82,14 @@ class IncidentList(ApiView, generics.ListAPIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet[Incident]:
-        # Only the columns IncidentListSerializer and the sort fields need: narrower rows to sort and send.
-        return (
-            visible_incidents(self.request)
-            .for_list()
-            .only(
-                "public_id",
-                "status",
-                "title",
-                "vendor__slug",
-                "ai_system__slug",
-                "system_name_reported",
-                "system_version_reported",
-                "override_type",
-                "environment",
-                "context",
-                "severity_score",
-                "severity_band",
-                "reporter_severity_vector",
-                "triager_severity_vector",
-                "vendor_severity_vector",
-                "occurred_on",
-                "created",
-                "published_at",
-                "modified",
-            )
+        return visible_incidents(self.request)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # The page as dicts of the columns the items need: no model instance, no serializer field.
+        rows = self.paginator.paginate_queryset(
+            self.filter_queryset(self.get_queryset()), request, columns=LIST_COLUMNS
         )
+        return self.get_paginated_response(list_items(rows, url_template=detail_url_template(request)))
 
     def get_throttles(self) -> list:
         throttles = super().get_throttles()

@@ -11,13 +11,14 @@ the same data, so both benches share one load). Then it times, anonymously and w
   incidents, as a client following ``next`` would reach it) and first pages with a filter (a
   vendor, a rare override type, a common environment, a publication date), through Django's test
   client: the whole stack (middleware, DRF, token/throttle checks, the FilterSet, keyset
-  pagination, the serializer); rate limits are raised out of reach and ``DEBUG`` is off while
-  timing (no query logging);
+  pagination, the items built from rows, the orjson renderer); rate limits are raised out of reach
+  and ``DEBUG`` is off while timing (no query logging);
 - a baseline: one psycopg connection running the same keyset SQL (the same rows, joined to the
   vendor and system slugs) and ``orjson`` (``json`` when orjson is not installed) writing the same
   JSON document, ``next`` link included;
 
-and prints milliseconds per request (best and median of N), requests per second and the ratio.
+and prints the SQL queries per API page, milliseconds per request (best and median of N),
+requests per second and the ratio.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ except ImportError:  # the baseline still runs, with the standard library
 PAGE_SIZE = 50
 BASE = "http://localhost/api/v1/incidents/"
 
-# The list's rows: what IncidentListSerializer reads, joined like for_list() joins them.
+# The list's rows: what api.serializers.list_items reads, with the same joins.
 SQL = """
 SELECT i.id, i.public_id, i.status, i.title, v.slug, s.slug, i.system_name_reported, i.system_version_reported,
        i.override_type, i.environment, i.context, i.severity_score, i.severity_band, i.reporter_severity_vector,
@@ -144,6 +145,7 @@ def main() -> None:
     url = setup("ow_bench")
     import psycopg
     from django.conf import settings
+    from django.db import connection
     from django.test import Client
     from django.test.utils import override_settings
 
@@ -188,6 +190,18 @@ def main() -> None:
         assert response.status_code == 200, response.content[:500]
         return response.content
 
+    def counted(path: str) -> tuple[bytes, int]:
+        """The page and the SQL queries it ran, counted as they run (the query log is reset per request)."""
+        queries = []
+
+        def count(execute, sql, params, many, context):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            body = django_get(path)
+        return body, len(queries)
+
     results = {}
     with (
         psycopg.connect(url) as conn,
@@ -200,10 +214,12 @@ def main() -> None:
                 return raw_page(conn, where, params, query if position is None else "", position)
 
             # Both serve the same rows.
-            via_django = [r["public_id"] for r in json.loads(django_get(path))["results"]]
+            body, queries = counted(path)
+            via_django = [r["public_id"] for r in json.loads(body)["results"]]
             via_raw = [r["public_id"] for r in json.loads(raw())["results"]]
             assert via_django == via_raw and len(via_raw) == PAGE_SIZE, f"{label}: the two do not serve the same rows"
-            results[label] = (timings(lambda path=path: django_get(path), args.repeat), timings(raw, args.repeat))
+            api_times = timings(lambda path=path: django_get(path), args.repeat)
+            results[label] = (queries, api_times, timings(raw, args.repeat))
 
     print()
     print(f"Incidents: {Incident.objects.count():,} ({visible:,} published or resolved)")
@@ -211,13 +227,13 @@ def main() -> None:
     print(f"Baseline: psycopg {psycopg.__version__} + {ENCODER}")
     print()
     print(
-        f"{'page':<30}{'API best':>10}{'API median':>12}{'raw best':>10}{'raw median':>12}"
+        f"{'page':<30}{'queries':>8}{'API best':>10}{'API median':>12}{'raw best':>10}{'raw median':>12}"
         f"{'API req/s':>11}{'raw req/s':>11}{'ratio':>8}"
     )
-    for label, (api, raw) in results.items():
+    for label, (queries, api, raw) in results.items():
         api_med, raw_med = statistics.median(api), statistics.median(raw)
         print(
-            f"{label:<30}{min(api) * 1000:>8.2f}ms{api_med * 1000:>10.2f}ms{min(raw) * 1000:>8.2f}ms"
+            f"{label:<30}{queries:>8}{min(api) * 1000:>8.2f}ms{api_med * 1000:>10.2f}ms{min(raw) * 1000:>8.2f}ms"
             f"{raw_med * 1000:>10.2f}ms{1 / api_med:>11.0f}{1 / raw_med:>11.0f}{api_med / raw_med:>7.1f}x"
         )
 

@@ -234,7 +234,7 @@ REST_FRAMEWORK = {
     # Without this a client could rotate X-Forwarded-For to escape per-address limits.
     "NUM_PROXIES": _env("API_NUM_PROXIES", "int", default=0),
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "api.renderers.OrjsonRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
