@@ -28,14 +28,13 @@ import base64
 import json
 import statistics
 import sys
-import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.synthetic import load_history, setup
+from bench.synthetic import load_history, setup, timings
 
 try:
     import orjson
@@ -125,14 +124,9 @@ def raw_page(conn, where: str, params: dict, query: str, position: tuple[datetim
     return dumps({"next": next_link, "previous": previous, "results": results})
 
 
-def timings(fn, repeat: int) -> list[float]:
+def warm_timings(fn, repeat: int) -> list[float]:
     fn()  # warm: plans cached, code paths loaded
-    out = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - started)
-    return out
+    return timings(fn, repeat)
 
 
 def main() -> None:
@@ -218,8 +212,8 @@ def main() -> None:
             via_django = [r["public_id"] for r in json.loads(body)["results"]]
             via_raw = [r["public_id"] for r in json.loads(raw())["results"]]
             assert via_django == via_raw and len(via_raw) == PAGE_SIZE, f"{label}: the two do not serve the same rows"
-            api_times = timings(lambda path=path: django_get(path), args.repeat)
-            results[label] = (queries, api_times, timings(raw, args.repeat))
+            api_times = warm_timings(lambda path=path: django_get(path), args.repeat)
+            results[label] = (queries, api_times, warm_timings(raw, args.repeat))
 
     print()
     print(f"Incidents: {Incident.objects.count():,} ({visible:,} published or resolved)")

@@ -75,14 +75,19 @@ def ensure_database(url: str) -> None:
             print(f"Created database {name}.")
 
 
-def best(fn: Callable[[], object], repeat: int) -> float:
-    """The fastest of ``repeat`` runs, in seconds."""
+def timings(fn: Callable[[], object], repeat: int) -> list[float]:
+    """The time of each of ``repeat`` runs, in seconds."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         fn()
         times.append(time.perf_counter() - started)
-    return min(times)
+    return times
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    """The fastest of ``repeat`` runs, in seconds."""
+    return min(timings(fn, repeat))
 
 
 def load_history(n: int, seed: int = 42) -> None:

@@ -30,6 +30,20 @@ def fresh_throttle():
 
 
 @pytest.fixture
+def unthrottled(settings) -> None:
+    """Rate limits high enough for tests that make hundreds of calls (the limits have tests of their own)."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            "anon": "100000/min",
+            "user": "100000/min",
+            "submit": "100000/min",
+            "transcript_parse": "100000/min",
+        },
+    }
+
+
+@pytest.fixture
 def api():
     return APIClient()
 

@@ -104,17 +104,7 @@ def build_world(make_incident, acme_system, globex_system, django_user_model) ->
 
 
 @pytest.fixture
-def world(make_incident, acme_system, globex_system, django_user_model, settings) -> World:
-    # Hundreds of calls per test: the rate limits are another test's business.
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            "anon": "100000/min",
-            "user": "100000/min",
-            "submit": "100000/min",
-            "transcript_parse": "100000/min",
-        },
-    }
+def world(make_incident, acme_system, globex_system, django_user_model, unthrottled) -> World:
     return build_world(make_incident, acme_system, globex_system, django_user_model)
 
 

@@ -91,17 +91,10 @@ def receiver():
 
 
 @pytest.fixture
-def environment(live_server, receiver, make_incident, django_user_model, settings, tmp_path) -> dict[str, str]:
+def environment(
+    live_server, receiver, make_incident, django_user_model, settings, unthrottled, tmp_path
+) -> dict[str, str]:
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True  # the receiver is on this machine
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            "anon": "100000/min",
-            "user": "100000/min",
-            "submit": "100000/min",
-            "transcript_parse": "100000/min",
-        },
-    }
     notified = make_incident(Status.VENDOR_NOTIFIED, transcript=AGENT_TRANSCRIPT, **AGENT_FIELDS)
     published = make_incident(Status.PUBLISHED, transcript=AGENT_TRANSCRIPT, **AGENT_FIELDS)
     mark(published, violations=[VIOLATION_TURN], instruction_turn=0)

@@ -82,16 +82,7 @@ def connection_kept_for_the_test():
 
 
 @pytest.fixture
-def world(make_incident, acme_system, globex_system, django_user_model, settings) -> World:
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            "anon": "100000/min",
-            "user": "100000/min",
-            "submit": "100000/min",
-            "transcript_parse": "100000/min",
-        },
-    }
+def world(make_incident, acme_system, globex_system, django_user_model, unthrottled) -> World:
     world = build_world(make_incident, acme_system, globex_system, django_user_model)
     staff = django_user_model.objects.get(username="matrix-staff")
     endpoint = WebhookEndpoint.objects.create(owner=staff, url="https://hooks.example.com/staff")
